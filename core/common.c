@@ -1,0 +1,160 @@
+/*
+ * Errors, exit codes and allocation that never returns NULL.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "godwit/common.h"
+
+static const struct {
+	int code;
+	const char *text;
+	int exit_code;
+} errors[] = {
+	{GW_OK, "success", 0},
+	{GW_ERR_NOMEM, "out of memory", 1},
+	{GW_ERR_USAGE, "bad command line", 2},
+	{GW_ERR_INPUT, "bad input", 2},
+	{GW_ERR_IO, "file system error", 1},
+	{GW_ERR_URL, "bad database url", 2},
+	{GW_ERR_CONNECT, "could not connect", 1},
+	{GW_ERR_DB, "database error", 1},
+	{GW_ERR_DB_RETRY, "retryable database error", 1},
+	{GW_ERR_DB_LOCK_TIMEOUT, "lock wait timeout", 1},
+	{GW_ERR_DB_DUPLICATE, "duplicate key", 1},
+	{GW_ERR_DB_UNDEFINED, "object does not exist", 1},
+	{GW_ERR_LOCKED, "another runner holds the lock", 3},
+	{GW_ERR_CHECKSUM, "applied migration file was edited", 2},
+	{GW_ERR_GRAPH, "bad revision graph or target", 2},
+	{GW_ERR_STATE, "state refused", 2},
+	{GW_ERR_UNSUPPORTED, "not supported", 2},
+	{GW_ERR_NO_INVERSE, "no safe inverse", 2},
+	{GW_ERR_INTERRUPTED, "interrupted", 4},
+	{GW_ERR_DB_EXISTS, "object already exists", 1},
+};
+
+static int find(int code)
+{
+	for (size_t i = 0; i < GW_ARRAY_SIZE(errors); i++)
+		if (errors[i].code == code)
+			return (int)i;
+	return -1;
+}
+
+const char *gw_strerror(int code)
+{
+	int i = find(code);
+
+	return i < 0 ? "unknown error" : errors[i].text;
+}
+
+int gw_exit_code(int code)
+{
+	int i = find(code);
+
+	return i < 0 ? 1 : errors[i].exit_code;
+}
+
+int gw_error_set(struct gw_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || err->code != 0)
+		return code;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void gw_error_hint(struct gw_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Like the message, the first hint wins: it belongs to the first error. */
+	if (!err || err->hint[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->hint, sizeof(err->hint), fmt, ap);
+	va_end(ap);
+}
+
+void gw_error_clear(struct gw_error *err)
+{
+	if (err)
+		memset(err, 0, sizeof(*err));
+}
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "godwit: fatal: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *gw_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *gw_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		oom(n * size);
+	return p;
+}
+
+void *gw_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *gw_strdup(const char *s)
+{
+	return s ? gw_strndup(s, strlen(s)) : NULL;
+}
+
+char *gw_strndup(const char *s, size_t n)
+{
+	char *p = gw_malloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *gw_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		GW_BUG("bad format");
+	p = gw_malloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void gw_bug(const char *file, int line, const char *msg)
+{
+	fprintf(stderr, "godwit: BUG: %s:%d: %s\n", file, line, msg);
+	abort();
+}
