@@ -40,7 +40,9 @@ static char *decode(const char *s, size_t n)
 			gw_buf_putc(&b, s[i]);
 			continue;
 		}
-		if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+		/* "%00" would silently cut the C string short: reject it too. */
+		if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0 ||
+		    (s[i + 1] == '0' && s[i + 2] == '0')) {
 			gw_buf_release(&b);
 			return NULL;
 		}
@@ -96,13 +98,17 @@ static int parse_hostport(const char *s, size_t n, struct gw_url *url, struct gw
 {
 	const char *colon = NULL;
 	size_t hlen = n;
+	int rc;
 
 	if (n > 0 && s[0] == '[') {
 		const char *close = memchr(s, ']', n);
 
 		if (!close)
 			return gw_error_set(err, GW_ERR_URL, "bad database url: unclosed '[' in host");
-		url->host = gw_strndup(s + 1, (size_t)(close - s - 1));
+		/* Decoded like any host: a zone id is written "[fe80::1%25eth0]". */
+		rc = decode_field(s + 1, (size_t)(close - s - 1), &url->host, "host", err);
+		if (rc < 0)
+			return rc;
 		if ((size_t)(close - s + 1) < n) {
 			if (close[1] != ':')
 				return gw_error_set(err, GW_ERR_URL,
@@ -120,8 +126,7 @@ static int parse_hostport(const char *s, size_t n, struct gw_url *url, struct gw
 			colon = NULL;
 		hlen = colon ? (size_t)(colon - s) : n;
 		if (hlen > 0) {
-			int rc = decode_field(s, hlen, &url->host, "host", err);
-
+			rc = decode_field(s, hlen, &url->host, "host", err);
 			if (rc < 0)
 				return rc;
 		}
@@ -133,18 +138,40 @@ static int parse_hostport(const char *s, size_t n, struct gw_url *url, struct gw
 
 		if (p == end)
 			return gw_error_set(err, GW_ERR_URL, "bad database url: empty port");
+		/*
+		 * Digits first, range after, so "99999999" is out of range rather
+		 * than "not a number". The value is not echoed: when an unescaped
+		 * '/' in a password hides the '@', "u:70000/x@h" reads as host "u"
+		 * and port "70000", and the port text is then part of the password.
+		 */
 		for (; p < end; p++) {
-			if (!isdigit((unsigned char)*p) || port > 65535)
+			if (!isdigit((unsigned char)*p))
 				return gw_error_set(err, GW_ERR_URL,
 						    "bad database url: port is not a number");
-			port = port * 10 + (*p - '0');
+			if (port <= 65535)
+				port = port * 10 + (*p - '0');
 		}
 		if (port < 1 || port > 65535)
-			return gw_error_set(err, GW_ERR_URL, "bad database url: port %ld out of range",
-					    port);
+			return gw_error_set(err, GW_ERR_URL,
+					    "bad database url: port out of range 1-65535");
 		url->port = (int)port;
 	}
 	return 0;
+}
+
+/*
+ * Whether s[0..n) is an RFC 3986 scheme. Without "scheme://" up front the
+ * "://" found may sit anywhere, for example in a query option after a
+ * password: only a well-formed scheme is ever echoed in a message.
+ */
+static bool is_scheme(const char *s, size_t n)
+{
+	if (n == 0 || !isalpha((unsigned char)s[0]))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("+.-", s[i]))
+			return false;
+	return true;
 }
 
 int gw_url_parse(const char *text, struct gw_url *url, struct gw_error *err)
@@ -155,7 +182,8 @@ int gw_url_parse(const char *text, struct gw_url *url, struct gw_error *err)
 	int rc = 0;
 
 	sep = text ? strstr(text, "://") : NULL;
-	if (!sep || sep == text || (size_t)(sep - text) >= sizeof(scheme)) {
+	if (!sep || !is_scheme(text, (size_t)(sep - text)) ||
+	    (size_t)(sep - text) >= sizeof(scheme)) {
 		rc = gw_error_set(err, GW_ERR_URL, "bad database url: expected scheme://...");
 		gw_error_hint(err, "for example postgresql://user@host/db or mysql://user@host/db");
 		goto out;

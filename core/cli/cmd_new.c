@@ -21,8 +21,16 @@ static char *make_id(const struct gw_ctx *ctx, const char *message)
 {
 	struct gw_buf b = GW_BUF_INIT;
 	size_t slug = 0;
+	unsigned long next = 1;
 
-	gw_buf_printf(&b, "%04zu_", ctx->set.n + 1);
+	/* One more than the highest numeric prefix so far (branches share numbers). */
+	for (size_t i = 0; i < ctx->set.n; i++) {
+		unsigned long n = strtoul(ctx->set.v[i].id, NULL, 10);
+
+		if (n >= next)
+			next = n + 1;
+	}
+	gw_buf_printf(&b, "%04lu_", next);
 	for (const char *p = message; *p && slug < 40; p++) {
 		if (isalnum((unsigned char)*p)) {
 			gw_buf_putc(&b, (char)tolower((unsigned char)*p));

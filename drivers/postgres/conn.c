@@ -249,6 +249,18 @@ static int setup_session(struct pg_conn *pc, const char *where, struct gw_error 
 		       "could not set client_min_messages", &e);
 	if (rc < 0)
 		goto out;
+	/*
+	 * The schema "godwit" holds the state store. A role named godwit would
+	 * otherwise find it first through "$user" in the default search_path and
+	 * put the application's tables there: leave it out of the path.
+	 */
+	rc = gw_pg_run(pc,
+		       "SELECT set_config('search_path', COALESCE((SELECT string_agg("
+		       "quote_ident(s), ', ' ORDER BY o) FROM unnest(current_schemas(false))"
+		       " WITH ORDINALITY AS u(s, o) WHERE s <> 'godwit'), 'public'), false)",
+		       0, NULL, NULL, "could not set search_path", &e);
+	if (rc < 0)
+		goto out;
 	rc = gw_pg_run(pc,
 		       "SELECT current_setting('server_version'), current_database(),"
 		       " current_schema()",
