@@ -318,6 +318,96 @@ static bool *done_flags(struct gw_ctx *ctx, const struct gw_applied_set *a, bool
 	return v;
 }
 
+static bool in_names(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Column an operation needs to exist already, or NULL. */
+static const char *needed_column(const struct gw_op *op)
+{
+	switch (op->kind) {
+	case GW_OP_DROP_COLUMN:
+	case GW_OP_ALTER_COLUMN:
+		return op->column_name;
+	case GW_OP_RENAME_COLUMN:
+		return op->from;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Before anything changes: every phase of every migration to run must be
+ * expressible on this engine, and every table (and column) an operation
+ * needs must exist, unless an earlier operation of the run makes it. Bad
+ * input is refused here with exit 2 and nothing touched.
+ */
+static int preflight(struct gw_ctx *ctx, const struct gw_applied_set *a, const size_t *order,
+		     size_t n)
+{
+	char **made = NULL;   /* tables created, renamed to, or changed by the run so far */
+	size_t nmade = 0;
+	bool sql_seen = false;
+	int rc = 0;
+
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		const struct gw_migration *m = ctx->graph.node[order[k]];
+		bool fresh = !gw_applied_touched(gw_applied_find(a, m->id));
+
+		for (size_t i = 0; rc == 0 && i < m->nops; i++) {
+			const struct gw_op *op = &m->ops[i];
+			const char *table = op->kind == GW_OP_RENAME_TABLE ? op->from : op->table;
+			const char *col = needed_column(op);
+			struct gw_table_info *live = NULL;
+
+			for (int p = 0; rc == 0 && p < GW_NPHASES; p++) {
+				struct gw_phase_req req = {(enum gw_phase)p, false, m, op,
+							   gw_conn_dialect(ctx->conn), NULL};
+				struct gw_steps steps = GW_STEPS_INIT;
+
+				rc = gw_phase_steps(&req, &steps, &ctx->err);
+				gw_steps_release(&steps);
+			}
+			if (rc < 0 || !fresh || sql_seen || !table || op->kind == GW_OP_CREATE_TABLE ||
+			    op->kind == GW_OP_SQL || in_names(made, nmade, table))
+				goto next;
+			rc = gw_conn_describe(ctx->conn, table, &live, &ctx->err);
+			if (rc == GW_ERR_DB_UNDEFINED) {
+				gw_error_clear(&ctx->err);
+				rc = gw_error_set(&ctx->err, GW_ERR_INPUT,
+						  "%s: operation %zu (%s): field '%s': table '%s' does not exist",
+						  m->path, i, gw_op_kind_name(op->kind),
+						  op->kind == GW_OP_RENAME_TABLE ? "from" : "table", table);
+			} else if (rc == 0 && col && !gw_table_info_column(live, col)) {
+				rc = gw_error_set(&ctx->err, GW_ERR_INPUT,
+						  "%s: operation %zu (%s): field '%s': column '%s' does not "
+						  "exist in table '%s'",
+						  m->path, i, gw_op_kind_name(op->kind),
+						  op->kind == GW_OP_RENAME_COLUMN ? "from" : "column", col,
+						  table);
+			}
+			gw_table_info_free(live);
+next:
+			if (op->kind == GW_OP_CREATE_TABLE || op->kind == GW_OP_RENAME_TABLE ||
+			    op->kind == GW_OP_ADD_COLUMN || op->kind == GW_OP_RENAME_COLUMN ||
+			    op->kind == GW_OP_SQL) {
+				const char *t = op->kind == GW_OP_RENAME_TABLE ? op->to : op->table;
+
+				made = gw_realloc(made, (nmade + 1) * sizeof(char *));
+				made[nmade++] = (char *)(t ? t : "");
+			}
+			/* Arbitrary SQL may make anything: stop checking after it. */
+			sql_seen |= op->kind == GW_OP_SQL;
+		}
+	}
+	free(made);
+	return rc;
+}
+
 int gw_run_forward(struct gw_ctx *ctx, const struct gw_target *t, enum gw_phase first,
 		   enum gw_phase last)
 {
@@ -336,6 +426,8 @@ int gw_run_forward(struct gw_ctx *ctx, const struct gw_target *t, enum gw_phase 
 		goto out;
 	done = done_flags(ctx, &a, false);
 	rc = gw_graph_upgrade(&ctx->graph, done, t, order, &n, &ctx->err);
+	if (rc == 0)
+		rc = preflight(ctx, &a, order, n);
 	if (rc < 0)
 		goto out;
 

@@ -64,7 +64,8 @@ dump() {
 		MYSQL_PWD=$DB_PASS mariadb-dump --no-defaults -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" \
 			--skip-comments --skip-dump-date --order-by-primary "$DB_NAME"
 	else
-		PGPASSWORD=$DB_PASS pg_dump -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -O -x "$DB_NAME"
+		PGPASSWORD=$DB_PASS pg_dump -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -O -x "$DB_NAME" |
+			grep -v '^\\\(un\)\?restrict '
 	fi
 }
 
