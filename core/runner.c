@@ -21,9 +21,13 @@ char *gw_steps_to_json(const struct gw_steps *s)
 	json_t *a = json_array();
 	char *text;
 
-	for (size_t i = 0; i < s->n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:i}", "sql", s->v[i].sql, "flags",
-						   (int)s->v[i].flags));
+	for (size_t i = 0; i < s->n; i++) {
+		/* Invalid UTF-8 must not silently drop a reverse step. */
+		json_t *o = json_pack("{s:s, s:i}", "sql", s->v[i].sql, "flags", (int)s->v[i].flags);
+
+		if (!o || json_array_append_new(a, o) < 0)
+			GW_BUG("reverse step is not valid UTF-8");
+	}
 	text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	if (!text)
@@ -41,7 +45,7 @@ int gw_steps_from_json(const char *text, struct gw_steps *s, struct gw_error *er
 
 	if (!json_is_array(a)) {
 		rc = gw_error_set(err, GW_ERR_STATE, "recorded undo steps are not valid: %s",
-				  jerr.text);
+				  a ? "expected a list" : jerr.text);
 		goto out;
 	}
 	json_array_foreach(a, i, v) {

@@ -42,10 +42,7 @@ int gw_backfill_steps(const struct gw_phase_req *req, struct gw_steps *out,
 							   op->where));
 			return 0;
 		}
-		return gw_error_set(err, GW_ERR_NO_INVERSE,
-				    "%s: operation %d (update_rows) has no safe inverse: "
-				    "the old values were overwritten",
-				    req->m && req->m->path ? req->m->path : "migration", op->index);
+		return gw_down_or_refuse(req, out, "the old values were overwritten", err);
 	default:
 		return 0;
 	}

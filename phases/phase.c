@@ -58,14 +58,14 @@ bool gw_state_transition_ok(enum gw_state from, enum gw_state to)
 		       to == GW_STATE_ROLLED_BACK;
 	case GW_STATE_PAUSED:
 		return to == GW_STATE_RUNNING || to == GW_STATE_PENDING ||
-		       to == GW_STATE_ROLLED_BACK;
+		       to == GW_STATE_ROLLED_BACK || to == GW_STATE_FAILED;
 	case GW_STATE_COMPLETED:
 		/* failed: its rollback failed */
 		return to == GW_STATE_RUNNING || to == GW_STATE_ROLLED_BACK ||
 		       to == GW_STATE_FAILED;
 	case GW_STATE_FAILED:
 		return to == GW_STATE_RUNNING || to == GW_STATE_ROLLED_BACK ||
-		       to == GW_STATE_PAUSED;
+		       to == GW_STATE_PAUSED || to == GW_STATE_FAILED;
 	case GW_STATE_ROLLED_BACK:
 		return to == GW_STATE_RUNNING || to == GW_STATE_COMPLETED;
 	}
@@ -134,7 +134,9 @@ int gw_down_or_refuse(const struct gw_phase_req *req, struct gw_steps *out, cons
 		      struct gw_error *err)
 {
 	if (req->op->down) {
-		gw_steps_add(out, 0, gw_strdup(req->op->down));
+		gw_steps_add(out,
+			     req->op->kind == GW_OP_SQL && !req->op->transactional ? GW_STEP_NO_TXN : 0,
+			     gw_strdup(req->op->down));
 		return 0;
 	}
 	gw_error_set(err, GW_ERR_NO_INVERSE, "%s: operation %d (%s) has no safe inverse: %s",

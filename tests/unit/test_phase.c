@@ -1,0 +1,1356 @@
+/*
+ * Phases: the per-phase state machine, the rules across phases, and the
+ * exact steps (SQL and flags) each phase runs per operation, forward and
+ * in reverse, on MariaDB/MySQL and PostgreSQL, offline and with a live
+ * table; and the JSON form of a step list that the runner stores.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "godwit/dialect.h"
+#include "godwit/driver.h"
+#include "godwit/migration.h"
+#include "godwit/phase.h"
+#include "godwit/runner.h"
+
+/* Mutable char * from a literal, for the char * fields of the live model. */
+#define S(x) ((char *)(x))
+
+#define PATH "migrations/0007_test.json"
+#define MY "mysql"
+#define PG "postgres"
+
+#define MODIFY_OFFLINE "/* nullability and default restated from the live column at run time */"
+#define HINT_DOWN "give the operation a \"down\" with the SQL that undoes it"
+
+enum { E = GW_PHASE_EXPAND, B = GW_PHASE_BACKFILL, C = GW_PHASE_CONTRACT };
+#define FWD false
+#define UNDO true
+
+#define NT GW_STEP_NO_TXN
+#define MB GW_STEP_MAY_BLOCK
+
+/*
+ * A migration whose "operations" list is ops. In ops, ' stands for " and
+ * ~ for ', so that the operations read like the migration file.
+ */
+static void mig(const char *ops, struct gw_migration *m)
+{
+	static const char head[] = "{\"id\": \"0007_test\", \"parents\": [\"0006_prev\"], "
+				   "\"operations\": [";
+	size_t len = strlen(head) + strlen(ops) + 3;
+	char *text = malloc(len);
+	struct gw_error err = GW_ERROR_INIT;
+	char *q;
+	int rc;
+
+	assert_non_null(text);
+	snprintf(text, len, "%s%s]}", head, ops);
+	for (q = text + strlen(head); *q; q++) {
+		if (*q == '\'')
+			*q = '"';
+		else if (*q == '~')
+			*q = '\'';
+	}
+	memset(m, 0, sizeof(*m));
+	rc = gw_migration_parse(text, strlen(text), PATH, m, &err);
+	if (rc)
+		print_error("bad test migration: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	free(text);
+}
+
+static const struct gw_dialect *dialect(const char *name)
+{
+	const struct gw_dialect *d = gw_dialect_find(name);
+
+	assert_non_null(d);
+	return d;
+}
+
+static int steps(const char *d, const struct gw_migration *m, size_t op, int phase, bool undo,
+		 const struct gw_table_info *live, struct gw_steps *out, struct gw_error *err)
+{
+	struct gw_phase_req req = {(enum gw_phase)phase, undo, m, NULL, dialect(d), live};
+
+	assert_true(op < m->nops);
+	req.op = &m->ops[op];
+	return gw_phase_steps(&req, out, err);
+}
+
+/*
+ * Exactly n steps, given as n pairs (unsigned flags, const char *sql), for
+ * operation op of m in phase (forward or undo).
+ */
+static void expect(const char *d, const struct gw_migration *m, size_t op, int phase, bool undo,
+		   const struct gw_table_info *live, size_t n, ...)
+{
+	struct gw_steps out = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+	va_list ap;
+	int rc;
+
+	rc = steps(d, m, op, phase, undo, live, &out, &err);
+	if (rc)
+		print_error("%s %s%s: unexpected failure: %s\n", d, gw_phase_name(phase),
+			    undo ? " undo" : "", err.msg);
+	assert_int_equal(rc, 0);
+	assert_int_equal(err.code, 0);
+	if (out.n != n) {
+		for (size_t i = 0; i < out.n; i++)
+			print_error("%s %s%s step %zu: [%u] %s\n", d, gw_phase_name(phase),
+				    undo ? " undo" : "", i, out.v[i].flags, out.v[i].sql);
+	}
+	assert_int_equal(out.n, n);
+	va_start(ap, n);
+	for (size_t i = 0; i < n; i++) {
+		unsigned flags = va_arg(ap, unsigned);
+		const char *sql = va_arg(ap, const char *);
+
+		assert_string_equal(out.v[i].sql, sql);
+		assert_int_equal(out.v[i].flags, flags);
+	}
+	va_end(ap);
+	gw_steps_release(&out);
+}
+
+#define expect_none(d, m, op, phase, undo, live) expect((d), (m), (op), (phase), (undo), (live), 0)
+
+/* Fails with code, message msg and hint (NULL: not checked), adding no step. */
+static void expect_fail(const char *d, const struct gw_migration *m, size_t op, int phase,
+			bool undo, const struct gw_table_info *live, int code, const char *msg,
+			const char *hint)
+{
+	struct gw_steps out = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+	int rc;
+
+	rc = steps(d, m, op, phase, undo, live, &out, &err);
+	assert_int_equal(rc, code);
+	assert_int_equal(err.code, code);
+	assert_string_equal(err.msg, msg);
+	if (hint)
+		assert_string_equal(err.hint, hint);
+	assert_int_equal(out.n, 0);
+	gw_steps_release(&out);
+}
+
+/* Every phase, both directions, both dialects: nothing to do. */
+static void expect_nothing_but(const struct gw_migration *m, size_t op, int phase_with_work)
+{
+	static const char *const dialects[] = {MY, PG};
+
+	for (size_t k = 0; k < 2; k++)
+		for (int p = 0; p < GW_NPHASES; p++)
+			if (p != phase_with_work) {
+				expect_none(dialects[k], m, op, p, FWD, NULL);
+				expect_none(dialects[k], m, op, p, UNDO, NULL);
+			}
+}
+
+/* ---------------------------------------------------------------- names */
+
+static void test_phase_names(void **state)
+{
+	static const char *const names[] = {"expand", "backfill", "contract"};
+
+	(void)state;
+	assert_int_equal(GW_NPHASES, 3);
+	for (int i = 0; i < GW_NPHASES; i++) {
+		assert_string_equal(gw_phase_name(i), names[i]);
+		assert_int_equal(gw_phase_parse(names[i]), i);
+		assert_int_equal(gw_phase_parse(gw_phase_name(i)), i);
+	}
+	assert_int_equal(GW_PHASE_EXPAND, 0);
+	assert_int_equal(GW_PHASE_BACKFILL, 1);
+	assert_int_equal(GW_PHASE_CONTRACT, 2);
+	assert_null(gw_phase_name(-1));
+	assert_null(gw_phase_name(GW_NPHASES));
+	assert_null(gw_phase_name(1000));
+	assert_int_equal(gw_phase_parse(NULL), -1);
+	assert_int_equal(gw_phase_parse(""), -1);
+	assert_int_equal(gw_phase_parse("Expand"), -1);
+	assert_int_equal(gw_phase_parse("expand "), -1);
+	assert_int_equal(gw_phase_parse("expan"), -1);
+	assert_int_equal(gw_phase_parse("pending"), -1);
+}
+
+static void test_state_names(void **state)
+{
+	static const char *const names[] = {"pending",   "running", "paused",
+					    "completed", "failed",  "rolled_back"};
+
+	(void)state;
+	assert_int_equal(GW_NSTATES, 6);
+	for (int i = 0; i < GW_NSTATES; i++) {
+		assert_string_equal(gw_state_name(i), names[i]);
+		assert_int_equal(gw_state_parse(names[i]), i);
+	}
+	assert_int_equal(GW_STATE_PENDING, 0);
+	assert_int_equal(GW_STATE_ROLLED_BACK, 5);
+	assert_null(gw_state_name(-1));
+	assert_null(gw_state_name(GW_NSTATES));
+	assert_int_equal(gw_state_parse(NULL), -1);
+	assert_int_equal(gw_state_parse(""), -1);
+	assert_int_equal(gw_state_parse("Running"), -1);
+	assert_int_equal(gw_state_parse("rolled back"), -1);
+	assert_int_equal(gw_state_parse("rolledback"), -1);
+	assert_int_equal(gw_state_parse("expand"), -1);
+}
+
+/* --------------------------------------------------------- state machine */
+
+static void test_transition_table(void **state)
+{
+	/* rows: from; columns: to, in enum order (pending .. rolled_back) */
+	static const bool ok[GW_NSTATES][GW_NSTATES] = {
+		/*               pend   run    pause  compl  fail   rolled */
+		/* pending   */ {false, true, true, true, false, false},
+		/* running   */ {false, true, true, true, true, true},
+		/* paused    */ {true, true, false, false, true, true},
+		/* completed */ {false, true, false, false, true, true},
+		/* failed    */ {false, true, true, false, true, true},
+		/* rolled_b. */ {false, true, false, true, false, false},
+	};
+
+	(void)state;
+	for (int from = 0; from < GW_NSTATES; from++) {
+		for (int to = 0; to < GW_NSTATES; to++) {
+			bool got = gw_state_transition_ok((enum gw_state)from, (enum gw_state)to);
+
+			if (got != ok[from][to])
+				print_error("%s -> %s: got %d\n", gw_state_name(from),
+					    gw_state_name(to), got);
+			assert_int_equal(got, ok[from][to]);
+		}
+	}
+}
+
+static void test_transition_out_of_range(void **state)
+{
+	(void)state;
+	for (int s = 0; s < GW_NSTATES; s++) {
+		assert_false(gw_state_transition_ok((enum gw_state)GW_NSTATES, (enum gw_state)s));
+		assert_false(gw_state_transition_ok((enum gw_state)-1, (enum gw_state)s));
+		assert_false(gw_state_transition_ok((enum gw_state)s, (enum gw_state)GW_NSTATES));
+		assert_false(gw_state_transition_ok((enum gw_state)s, (enum gw_state)-1));
+	}
+}
+
+/* The three states as a number in base GW_NSTATES, to walk all 216 combinations. */
+static void states_of(int k, enum gw_state st[GW_NPHASES])
+{
+	for (int p = 0; p < GW_NPHASES; p++) {
+		st[p] = (enum gw_state)(k % GW_NSTATES);
+		k /= GW_NSTATES;
+	}
+}
+
+static void test_may_start_all(void **state)
+{
+	enum gw_state st[GW_NPHASES];
+
+	(void)state;
+	for (int k = 0; k < GW_NSTATES * GW_NSTATES * GW_NSTATES; k++) {
+		states_of(k, st);
+		assert_int_equal(gw_phase_may_start(st, GW_PHASE_EXPAND),
+				 st[0] != GW_STATE_COMPLETED);
+		assert_int_equal(gw_phase_may_start(st, GW_PHASE_BACKFILL),
+				 st[0] == GW_STATE_COMPLETED && st[1] != GW_STATE_COMPLETED);
+		assert_int_equal(gw_phase_may_start(st, GW_PHASE_CONTRACT),
+				 st[1] == GW_STATE_COMPLETED && st[2] != GW_STATE_COMPLETED);
+	}
+}
+
+static void test_may_start_examples(void **state)
+{
+	const enum gw_state fresh[] = {GW_STATE_PENDING, GW_STATE_PENDING, GW_STATE_PENDING};
+	const enum gw_state expanded[] = {GW_STATE_COMPLETED, GW_STATE_PENDING, GW_STATE_PENDING};
+	const enum gw_state failed_bf[] = {GW_STATE_COMPLETED, GW_STATE_FAILED, GW_STATE_PENDING};
+	const enum gw_state paused_bf[] = {GW_STATE_COMPLETED, GW_STATE_PAUSED, GW_STATE_PENDING};
+	const enum gw_state filled[] = {GW_STATE_COMPLETED, GW_STATE_COMPLETED, GW_STATE_PENDING};
+	const enum gw_state done[] = {GW_STATE_COMPLETED, GW_STATE_COMPLETED, GW_STATE_COMPLETED};
+	const enum gw_state exp_rb[] = {GW_STATE_ROLLED_BACK, GW_STATE_PENDING, GW_STATE_PENDING};
+
+	(void)state;
+	assert_true(gw_phase_may_start(fresh, GW_PHASE_EXPAND));
+	assert_false(gw_phase_may_start(fresh, GW_PHASE_BACKFILL));
+	assert_false(gw_phase_may_start(fresh, GW_PHASE_CONTRACT));
+	assert_false(gw_phase_may_start(expanded, GW_PHASE_EXPAND));
+	assert_true(gw_phase_may_start(expanded, GW_PHASE_BACKFILL));
+	assert_false(gw_phase_may_start(expanded, GW_PHASE_CONTRACT));
+	/* a failed or paused phase resumes; the next one waits for it */
+	assert_true(gw_phase_may_start(failed_bf, GW_PHASE_BACKFILL));
+	assert_false(gw_phase_may_start(failed_bf, GW_PHASE_CONTRACT));
+	assert_true(gw_phase_may_start(paused_bf, GW_PHASE_BACKFILL));
+	assert_false(gw_phase_may_start(paused_bf, GW_PHASE_CONTRACT));
+	assert_true(gw_phase_may_start(filled, GW_PHASE_CONTRACT));
+	assert_false(gw_phase_may_start(filled, GW_PHASE_BACKFILL));
+	for (int p = 0; p < GW_NPHASES; p++)
+		assert_false(gw_phase_may_start(done, (enum gw_phase)p));
+	assert_true(gw_phase_may_start(exp_rb, GW_PHASE_EXPAND));
+	assert_false(gw_phase_may_start(exp_rb, GW_PHASE_BACKFILL));
+}
+
+static bool undone(enum gw_state s)
+{
+	return s == GW_STATE_PENDING || s == GW_STATE_ROLLED_BACK;
+}
+
+static void test_may_rollback_all(void **state)
+{
+	enum gw_state st[GW_NPHASES];
+
+	(void)state;
+	for (int k = 0; k < GW_NSTATES * GW_NSTATES * GW_NSTATES; k++) {
+		states_of(k, st);
+		assert_int_equal(gw_phase_may_rollback(st, GW_PHASE_EXPAND),
+				 undone(st[1]) && undone(st[2]));
+		assert_int_equal(gw_phase_may_rollback(st, GW_PHASE_BACKFILL), undone(st[2]));
+		assert_true(gw_phase_may_rollback(st, GW_PHASE_CONTRACT));
+	}
+}
+
+static void test_may_rollback_examples(void **state)
+{
+	const enum gw_state done[] = {GW_STATE_COMPLETED, GW_STATE_COMPLETED, GW_STATE_COMPLETED};
+	const enum gw_state c_rb[] = {GW_STATE_COMPLETED, GW_STATE_COMPLETED, GW_STATE_ROLLED_BACK};
+	const enum gw_state b_rb[] = {GW_STATE_COMPLETED, GW_STATE_ROLLED_BACK, GW_STATE_PENDING};
+	const enum gw_state b_run[] = {GW_STATE_COMPLETED, GW_STATE_RUNNING, GW_STATE_PENDING};
+	const enum gw_state b_fail[] = {GW_STATE_COMPLETED, GW_STATE_FAILED, GW_STATE_PENDING};
+	const enum gw_state b_pause[] = {GW_STATE_COMPLETED, GW_STATE_PAUSED, GW_STATE_PENDING};
+
+	(void)state;
+	assert_false(gw_phase_may_rollback(done, GW_PHASE_EXPAND));
+	assert_false(gw_phase_may_rollback(done, GW_PHASE_BACKFILL));
+	assert_true(gw_phase_may_rollback(done, GW_PHASE_CONTRACT));
+	assert_true(gw_phase_may_rollback(c_rb, GW_PHASE_BACKFILL));
+	assert_false(gw_phase_may_rollback(c_rb, GW_PHASE_EXPAND));
+	assert_true(gw_phase_may_rollback(b_rb, GW_PHASE_EXPAND));
+	assert_false(gw_phase_may_rollback(b_run, GW_PHASE_EXPAND));
+	assert_false(gw_phase_may_rollback(b_fail, GW_PHASE_EXPAND));
+	assert_false(gw_phase_may_rollback(b_pause, GW_PHASE_EXPAND));
+	assert_true(gw_phase_may_rollback(b_fail, GW_PHASE_BACKFILL));
+}
+
+/* ------------------------------------------------------------ step list */
+
+static void test_steps_add_release(void **state)
+{
+	struct gw_steps s = GW_STEPS_INIT;
+	char want[32];
+
+	(void)state;
+	for (unsigned i = 0; i < 20; i++) {
+		snprintf(want, sizeof(want), "SELECT %u", i);
+		gw_steps_add(&s, i % 4, strdup(want));
+		assert_int_equal(s.n, i + 1);
+		assert_true(s.cap >= s.n);
+	}
+	for (unsigned i = 0; i < 20; i++) {
+		snprintf(want, sizeof(want), "SELECT %u", i);
+		assert_string_equal(s.v[i].sql, want);
+		assert_int_equal(s.v[i].flags, i % 4);
+	}
+	gw_steps_release(&s);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(s.cap, 0);
+	assert_null(s.v);
+	gw_steps_release(&s); /* twice is safe */
+	assert_int_not_equal(GW_STEP_NO_TXN, GW_STEP_MAY_BLOCK);
+	assert_int_equal(GW_STEP_NO_TXN & GW_STEP_MAY_BLOCK, 0);
+}
+
+/* ---------------------------------------------------------- create_table */
+
+static void test_create_table(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'create_table': {'table': 'users', 'columns': ["
+	    "  {'name': 'id', 'type': 'BIGINT', 'primary_key': true, 'autoincrement': true},"
+	    "  {'name': 'email', 'type': 'VARCHAR(255)', 'nullable': false, 'unique': true},"
+	    "  {'name': 'created_at', 'type': 'TIMESTAMP', 'default': 'CURRENT_TIMESTAMP'}],"
+	    " 'indexes': [{'name': 'idx_users_created', 'columns': ['created_at']}]}}",
+	    &m);
+	expect(PG, &m, 0, E, FWD, NULL, 2,
+	       0, "CREATE TABLE \"users\" (\"id\" BIGINT GENERATED BY DEFAULT AS IDENTITY, "
+		  "\"email\" VARCHAR(255) NOT NULL, \"created_at\" TIMESTAMP DEFAULT "
+		  "CURRENT_TIMESTAMP, PRIMARY KEY (\"id\"), UNIQUE (\"email\"))",
+	       0, "CREATE INDEX \"idx_users_created\" ON \"users\" (\"created_at\")");
+	expect(MY, &m, 0, E, FWD, NULL, 2,
+	       0, "CREATE TABLE `users` (`id` BIGINT NOT NULL AUTO_INCREMENT, "
+		  "`email` VARCHAR(255) NOT NULL, `created_at` TIMESTAMP DEFAULT CURRENT_TIMESTAMP, "
+		  "PRIMARY KEY (`id`), UNIQUE (`email`))",
+	       0, "CREATE INDEX `idx_users_created` ON `users` (`created_at`)");
+	expect(PG, &m, 0, E, UNDO, NULL, 1, 0, "DROP TABLE \"users\"");
+	expect(MY, &m, 0, E, UNDO, NULL, 1, 0, "DROP TABLE `users`");
+	expect_nothing_but(&m, 0, E);
+	gw_migration_release(&m);
+}
+
+/* ------------------------------------------------------------ drop_table */
+
+static void test_drop_table_expand(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'drop_table': {'table': 'sessions'}}", &m);
+	expect(PG, &m, 0, E, FWD, NULL, 1, 0,
+	       "ALTER TABLE \"sessions\" RENAME TO \"_gw_del_sessions\"");
+	expect(MY, &m, 0, E, FWD, NULL, 1, 0, "RENAME TABLE `sessions` TO `_gw_del_sessions`");
+	expect(PG, &m, 0, E, UNDO, NULL, 1, 0,
+	       "ALTER TABLE \"_gw_del_sessions\" RENAME TO \"sessions\"");
+	expect(MY, &m, 0, E, UNDO, NULL, 1, 0, "RENAME TABLE `_gw_del_sessions` TO `sessions`");
+	expect_none(PG, &m, 0, B, FWD, NULL);
+	expect_none(MY, &m, 0, B, UNDO, NULL);
+	gw_migration_release(&m);
+}
+
+static void test_drop_table_contract(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'sql': {'up': 'SELECT 1', 'down': 'SELECT 2'}},"
+	    "{'drop_table': {'table': 'sessions'}},"
+	    "{'drop_table': {'table': 'tokens', 'down': 'CREATE TABLE tokens (id BIGINT)'}}",
+	    &m);
+	expect(PG, &m, 1, C, FWD, NULL, 1, 0, "DROP TABLE \"_gw_del_sessions\"");
+	expect(MY, &m, 1, C, FWD, NULL, 1, 0, "DROP TABLE `_gw_del_sessions`");
+	expect_fail(PG, &m, 1, C, UNDO, NULL, GW_ERR_NO_INVERSE,
+		    PATH ": operation 1 (drop_table) has no safe inverse: the table and its rows "
+			 "were dropped",
+		    HINT_DOWN);
+	expect_fail(MY, &m, 1, C, UNDO, NULL, GW_ERR_NO_INVERSE,
+		    PATH ": operation 1 (drop_table) has no safe inverse: the table and its rows "
+			 "were dropped",
+		    HINT_DOWN);
+	expect(PG, &m, 2, C, UNDO, NULL, 1, 0, "CREATE TABLE tokens (id BIGINT)");
+	expect(MY, &m, 2, C, UNDO, NULL, 1, 0, "CREATE TABLE tokens (id BIGINT)");
+	/* the down is for contract only: expand's reverse still renames back */
+	expect(MY, &m, 2, E, UNDO, NULL, 1, 0, "RENAME TABLE `_gw_del_tokens` TO `tokens`");
+	gw_migration_release(&m);
+}
+
+static void test_drop_table_long_name(void **state)
+{
+	struct gw_migration m;
+	char ops[256], want[256];
+	const char *t63 = "t23456789_123456789_123456789_123456789_123456789_123456789_123";
+
+	(void)state;
+	assert_int_equal(strlen(t63), 63);
+	snprintf(ops, sizeof(ops), "{'drop_table': {'table': '%s'}}", t63);
+	mig(ops, &m);
+	/* the aside name keeps to 63 bytes: "_gw_del_" and the first 55 of the name */
+	snprintf(want, sizeof(want), "DROP TABLE \"_gw_del_%.55s\"", t63);
+	expect(PG, &m, 0, C, FWD, NULL, 1, 0, want);
+	assert_int_equal(strlen(want) - strlen("DROP TABLE \"\""), 63);
+	gw_migration_release(&m);
+}
+
+/* ---------------------------------------------------------- rename_table */
+
+static void test_rename_table(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'rename_table': {'from': 'people', 'to': 'persons'}}", &m);
+	expect(PG, &m, 0, C, FWD, NULL, 1, 0, "ALTER TABLE \"people\" RENAME TO \"persons\"");
+	expect(MY, &m, 0, C, FWD, NULL, 1, 0, "RENAME TABLE `people` TO `persons`");
+	expect(PG, &m, 0, C, UNDO, NULL, 1, 0, "ALTER TABLE \"persons\" RENAME TO \"people\"");
+	expect(MY, &m, 0, C, UNDO, NULL, 1, 0, "RENAME TABLE `persons` TO `people`");
+	expect_nothing_but(&m, 0, C);
+	gw_migration_release(&m);
+}
+
+/* ------------------------------------------------------------ add_column */
+
+static void test_add_column_nullable(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'add_column': {'table': 'users', 'column': {'name': 'nickname', 'type': 'TEXT'}}}",
+	    &m);
+	expect(PG, &m, 0, E, FWD, NULL, 1, 0, "ALTER TABLE \"users\" ADD COLUMN \"nickname\" TEXT");
+	expect(MY, &m, 0, E, FWD, NULL, 1, 0, "ALTER TABLE `users` ADD COLUMN `nickname` TEXT");
+	expect(PG, &m, 0, E, UNDO, NULL, 1, 0, "ALTER TABLE \"users\" DROP COLUMN \"nickname\"");
+	expect(MY, &m, 0, E, UNDO, NULL, 1, 0, "ALTER TABLE `users` DROP COLUMN `nickname`");
+	expect_nothing_but(&m, 0, E);
+	gw_migration_release(&m);
+}
+
+/* nullable with a backfill: filled, but nothing to enforce in contract */
+static void test_add_column_nullable_backfill(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'add_column': {'table': 'users', 'column': {'name': 'slug', 'type': 'TEXT',"
+	    " 'nullable': true}, 'backfill': 'lower(name)'}}",
+	    &m);
+	expect(PG, &m, 0, E, FWD, NULL, 1, 0, "ALTER TABLE \"users\" ADD COLUMN \"slug\" TEXT");
+	expect(PG, &m, 0, B, FWD, NULL, 1, 0,
+	       "UPDATE \"users\" SET \"slug\" = (lower(name)) WHERE (\"slug\" IS NULL)");
+	expect(MY, &m, 0, B, FWD, NULL, 1, 0,
+	       "UPDATE `users` SET `slug` = (lower(name)) WHERE (`slug` IS NULL)");
+	expect_none(PG, &m, 0, B, UNDO, NULL);
+	expect_none(MY, &m, 0, B, UNDO, NULL);
+	expect_none(PG, &m, 0, C, FWD, NULL);
+	expect_none(MY, &m, 0, C, FWD, NULL);
+	expect_none(PG, &m, 0, C, UNDO, NULL);
+	gw_migration_release(&m);
+}
+
+#define STATUS_OP                                                                              \
+	"{'add_column': {'table': 'users', 'column': {'name': 'status', 'type': 'VARCHAR(16)',"  \
+	" 'nullable': false, 'default': '~active~'},"                                           \
+	" 'backfill': 'CASE WHEN banned THEN ~banned~ ELSE ~active~ END'}}"
+
+static void test_add_column_not_null_expand_backfill(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig(STATUS_OP, &m);
+	/* added nullable (with its default) so that old writers keep working */
+	expect(PG, &m, 0, E, FWD, NULL, 1, 0,
+	       "ALTER TABLE \"users\" ADD COLUMN \"status\" VARCHAR(16) DEFAULT 'active'");
+	expect(MY, &m, 0, E, FWD, NULL, 1, 0,
+	       "ALTER TABLE `users` ADD COLUMN `status` VARCHAR(16) DEFAULT 'active'");
+	expect(PG, &m, 0, E, UNDO, NULL, 1, 0, "ALTER TABLE \"users\" DROP COLUMN \"status\"");
+	expect(PG, &m, 0, B, FWD, NULL, 1, 0,
+	       "UPDATE \"users\" SET \"status\" = (CASE WHEN banned THEN 'banned' ELSE 'active' "
+	       "END) WHERE (\"status\" IS NULL)");
+	expect(MY, &m, 0, B, FWD, NULL, 1, 0,
+	       "UPDATE `users` SET `status` = (CASE WHEN banned THEN 'banned' ELSE 'active' "
+	       "END) WHERE (`status` IS NULL)");
+	/* undone by expand's rollback, which drops the column */
+	expect_none(PG, &m, 0, B, UNDO, NULL);
+	expect_none(MY, &m, 0, B, UNDO, NULL);
+	gw_migration_release(&m);
+}
+
+static void test_add_column_not_null_contract_offline(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig(STATUS_OP, &m);
+	expect(PG, &m, 0, C, FWD, NULL, 1, MB,
+	       "ALTER TABLE \"users\" ALTER COLUMN \"status\" SET NOT NULL");
+	expect(PG, &m, 0, C, UNDO, NULL, 1, 0,
+	       "ALTER TABLE \"users\" ALTER COLUMN \"status\" DROP NOT NULL");
+	expect(MY, &m, 0, C, FWD, NULL, 1, 0,
+	       "ALTER TABLE `users` MODIFY COLUMN `status` /* current type */ NOT NULL "
+	       MODIFY_OFFLINE);
+	expect(MY, &m, 0, C, UNDO, NULL, 1, 0,
+	       "ALTER TABLE `users` MODIFY COLUMN `status` /* current type */ " MODIFY_OFFLINE);
+	gw_migration_release(&m);
+}
+
+static void test_add_column_not_null_contract_live(void **state)
+{
+	/* the table as contract finds it: status added nullable by expand */
+	struct gw_column_info cols[] = {
+		{S("id"), S("bigint"), false, NULL, true, false},
+		{S("status"), S("varchar(16)"), true, S("'active'"), false, false},
+	};
+	struct gw_table_info live = {.name = S("users"), .ncolumns = 2, .columns = cols};
+	struct gw_migration m;
+
+	(void)state;
+	mig(STATUS_OP, &m);
+	expect(MY, &m, 0, C, FWD, &live, 1, 0,
+	       "ALTER TABLE `users` MODIFY COLUMN `status` varchar(16) NOT NULL DEFAULT 'active'");
+	expect(MY, &m, 0, C, UNDO, &live, 1, 0,
+	       "ALTER TABLE `users` MODIFY COLUMN `status` varchar(16) DEFAULT 'active'");
+	expect(PG, &m, 0, C, FWD, &live, 1, MB,
+	       "ALTER TABLE \"users\" ALTER COLUMN \"status\" SET NOT NULL");
+	expect(PG, &m, 0, C, UNDO, &live, 1, 0,
+	       "ALTER TABLE \"users\" ALTER COLUMN \"status\" DROP NOT NULL");
+	/* MariaDB's "NULL" text for "no default" is not restated as a default */
+	cols[1].default_expr = S("NULL");
+	expect(MY, &m, 0, C, FWD, &live, 1, 0,
+	       "ALTER TABLE `users` MODIFY COLUMN `status` varchar(16) NOT NULL");
+	gw_migration_release(&m);
+}
+
+/* NOT NULL without default nor backfill: still deferred to contract */
+static void test_add_column_not_null_no_default(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'add_column': {'table': 'users', 'column': {'name': 'tz', 'type': 'TEXT',"
+	    " 'nullable': false}}}",
+	    &m);
+	expect(PG, &m, 0, E, FWD, NULL, 1, 0, "ALTER TABLE \"users\" ADD COLUMN \"tz\" TEXT");
+	expect_none(PG, &m, 0, B, FWD, NULL);
+	expect(PG, &m, 0, C, FWD, NULL, 1, MB,
+	       "ALTER TABLE \"users\" ALTER COLUMN \"tz\" SET NOT NULL");
+	gw_migration_release(&m);
+}
+
+/* NOT NULL with a constant default and no backfill: added NOT NULL DEFAULT at once */
+static void test_add_column_not_null_constant_default(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'add_column': {'table': 'users', 'column': {'name': 'score', 'type': 'INT',"
+	    " 'nullable': false, 'default': 0}}},"
+	    "{'add_column': {'table': 'users', 'column': {'name': 'plan', 'type': 'TEXT',"
+	    " 'nullable': false, 'default': '~free~'}}}",
+	    &m);
+	expect(PG, &m, 0, E, FWD, NULL, 1, 0,
+	       "ALTER TABLE \"users\" ADD COLUMN \"score\" INT NOT NULL DEFAULT 0");
+	expect(MY, &m, 0, E, FWD, NULL, 1, 0,
+	       "ALTER TABLE `users` ADD COLUMN `score` INT NOT NULL DEFAULT 0");
+	expect(MY, &m, 1, E, FWD, NULL, 1, 0,
+	       "ALTER TABLE `users` ADD COLUMN `plan` TEXT NOT NULL DEFAULT 'free'");
+	expect(MY, &m, 0, E, UNDO, NULL, 1, 0, "ALTER TABLE `users` DROP COLUMN `score`");
+	expect_nothing_but(&m, 0, E);
+	expect_nothing_but(&m, 1, E);
+	gw_migration_release(&m);
+}
+
+/* ----------------------------------------------------------- drop_column */
+
+static void test_drop_column(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'drop_column': {'table': 'users', 'column': 'legacy'}},"
+	    "{'drop_column': {'table': 'users', 'column': 'old',"
+	    " 'down': 'ALTER TABLE users ADD COLUMN old TEXT'}}",
+	    &m);
+	expect(PG, &m, 0, C, FWD, NULL, 1, 0, "ALTER TABLE \"users\" DROP COLUMN \"legacy\"");
+	expect(MY, &m, 0, C, FWD, NULL, 1, 0, "ALTER TABLE `users` DROP COLUMN `legacy`");
+	expect_fail(PG, &m, 0, C, UNDO, NULL, GW_ERR_NO_INVERSE,
+		    PATH ": operation 0 (drop_column) has no safe inverse: the column and its "
+			 "data were dropped",
+		    HINT_DOWN);
+	expect_fail(MY, &m, 0, C, UNDO, NULL, GW_ERR_NO_INVERSE,
+		    PATH ": operation 0 (drop_column) has no safe inverse: the column and its "
+			 "data were dropped",
+		    HINT_DOWN);
+	expect(MY, &m, 1, C, UNDO, NULL, 1, 0, "ALTER TABLE users ADD COLUMN old TEXT");
+	/* nothing is dropped before contract, so nothing to restore before it */
+	expect_nothing_but(&m, 0, C);
+	expect_nothing_but(&m, 1, C);
+	gw_migration_release(&m);
+}
+
+/* --------------------------------------------------------- rename_column */
+
+static void test_rename_column(void **state)
+{
+	struct gw_column_info cols[] = {{S("name"), S("varchar(80)"), true, NULL, false, false}};
+	struct gw_table_info live = {.name = S("users"), .ncolumns = 1, .columns = cols};
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'rename_column': {'table': 'users', 'from': 'name', 'to': 'full_name'}}", &m);
+	expect(PG, &m, 0, C, FWD, NULL, 1, 0,
+	       "ALTER TABLE \"users\" RENAME COLUMN \"name\" TO \"full_name\"");
+	expect(MY, &m, 0, C, FWD, NULL, 1, 0,
+	       "ALTER TABLE `users` RENAME COLUMN `name` TO `full_name`");
+	expect(MY, &m, 0, C, FWD, &live, 1, 0,
+	       "ALTER TABLE `users` RENAME COLUMN `name` TO `full_name`");
+	expect(PG, &m, 0, C, UNDO, NULL, 1, 0,
+	       "ALTER TABLE \"users\" RENAME COLUMN \"full_name\" TO \"name\"");
+	expect(MY, &m, 0, C, UNDO, &live, 1, 0,
+	       "ALTER TABLE `users` RENAME COLUMN `full_name` TO `name`");
+	expect_nothing_but(&m, 0, C);
+	gw_migration_release(&m);
+}
+
+/* ---------------------------------------------------------- alter_column */
+
+#define RETYPE_OPS                                                                             \
+	"{'sql': {'up': 'SELECT 1'}},"                                                          \
+	"{'alter_column': {'table': 'users', 'column': 'balance', 'type': 'DECIMAL(12,2)',"     \
+	" 'up': 'CAST(balance AS DECIMAL(12,2))', 'down': 'CAST(balance AS DOUBLE PRECISION)'}}"
+
+static void test_alter_column_type_postgres(void **state)
+{
+	struct gw_column_info cols[] = {
+		{S("balance"), S("double precision"), false, S("0"), false, false},
+	};
+	struct gw_table_info live = {.name = S("users"), .ncolumns = 1, .columns = cols};
+	struct gw_migration m;
+
+	(void)state;
+	mig(RETYPE_OPS, &m);
+	expect(PG, &m, 1, C, FWD, NULL, 1, MB,
+	       "ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE DECIMAL(12,2) "
+	       "USING (CAST(balance AS DECIMAL(12,2)))");
+	expect(PG, &m, 1, C, FWD, &live, 1, MB,
+	       "ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE DECIMAL(12,2) "
+	       "USING (CAST(balance AS DECIMAL(12,2)))");
+	/* the reverse restores the live type with the down conversion */
+	expect(PG, &m, 1, C, UNDO, &live, 1, MB,
+	       "ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE double precision "
+	       "USING (CAST(balance AS DOUBLE PRECISION))");
+	expect_nothing_but(&m, 1, C);
+	gw_migration_release(&m);
+}
+
+static void test_alter_column_type_mysql_live(void **state)
+{
+	struct gw_column_info cols[] = {
+		{S("id"), S("bigint"), false, NULL, true, false},
+		{S("balance"), S("double"), false, S("0"), false, false},
+	};
+	struct gw_table_info live = {.name = S("users"), .ncolumns = 2, .columns = cols};
+	struct gw_migration m;
+
+	(void)state;
+	mig(RETYPE_OPS, &m);
+	/* MODIFY cannot convert with an expression: copy through a new column */
+	expect(MY, &m, 1, C, FWD, &live, 3,
+	       0, "ALTER TABLE `users` ADD COLUMN `balance__gw_new` DECIMAL(12,2) NULL",
+	       0, "UPDATE `users` SET `balance__gw_new` = (CAST(balance AS DECIMAL(12,2)))",
+	       MB, "ALTER TABLE `users` DROP COLUMN `balance`, CHANGE COLUMN `balance__gw_new` "
+		   "`balance` DECIMAL(12,2) NOT NULL DEFAULT 0");
+	expect(MY, &m, 1, C, UNDO, &live, 3,
+	       0, "ALTER TABLE `users` ADD COLUMN `balance__gw_new` double NULL",
+	       0, "UPDATE `users` SET `balance__gw_new` = (CAST(balance AS DOUBLE PRECISION))",
+	       MB, "ALTER TABLE `users` DROP COLUMN `balance`, CHANGE COLUMN `balance__gw_new` "
+		   "`balance` double NOT NULL DEFAULT 0");
+	gw_migration_release(&m);
+}
+
+static void test_alter_column_type_mysql_offline(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig(RETYPE_OPS, &m);
+	expect(MY, &m, 1, C, FWD, NULL, 3,
+	       0, "ALTER TABLE `users` ADD COLUMN `balance__gw_new` DECIMAL(12,2) NULL",
+	       0, "UPDATE `users` SET `balance__gw_new` = (CAST(balance AS DECIMAL(12,2)))",
+	       MB, "ALTER TABLE `users` DROP COLUMN `balance`, CHANGE COLUMN `balance__gw_new` "
+		   "`balance` DECIMAL(12,2) " MODIFY_OFFLINE);
+	gw_migration_release(&m);
+}
+
+static void test_alter_column_undo_needs_live(void **state)
+{
+	static const char msg[] = PATH ": operation 1 (alter_column): the column as it was "
+				  "before is not recorded (the migration was stamped, not run)";
+	struct gw_column_info other[] = {{S("id"), S("bigint"), false, NULL, true, false}};
+	struct gw_table_info live = {.name = S("users"), .ncolumns = 1, .columns = other};
+	struct gw_migration m;
+
+	(void)state;
+	mig(RETYPE_OPS, &m);
+	expect_fail(PG, &m, 1, C, UNDO, NULL, GW_ERR_NO_INVERSE, msg,
+		    "restore column 'balance' by hand, then stamp the parent revision");
+	expect_fail(MY, &m, 1, C, UNDO, NULL, GW_ERR_NO_INVERSE, msg,
+		    "restore column 'balance' by hand, then stamp the parent revision");
+	/* a live table without the column is no better */
+	expect_fail(PG, &m, 1, C, UNDO, &live, GW_ERR_NO_INVERSE, msg, NULL);
+	gw_migration_release(&m);
+}
+
+static void test_alter_column_nullable_default(void **state)
+{
+	struct gw_column_info pgcols[] = {
+		{S("email"), S("character varying(255)"), true, S("'x'::character varying"), false,
+		 false},
+	};
+	struct gw_column_info mycols[] = {
+		{S("email"), S("varchar(255)"), true, S("'x'"), false, false},
+	};
+	struct gw_table_info pglive = {.name = S("users"), .ncolumns = 1, .columns = pgcols};
+	struct gw_table_info mylive = {.name = S("users"), .ncolumns = 1, .columns = mycols};
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'alter_column': {'table': 'users', 'column': 'email', 'nullable': false,"
+	    " 'default': null}}",
+	    &m);
+	expect(PG, &m, 0, C, FWD, NULL, 2,
+	       0, "ALTER TABLE \"users\" ALTER COLUMN \"email\" DROP DEFAULT",
+	       MB, "ALTER TABLE \"users\" ALTER COLUMN \"email\" SET NOT NULL");
+	expect(PG, &m, 0, C, UNDO, &pglive, 2,
+	       0, "ALTER TABLE \"users\" ALTER COLUMN \"email\" SET DEFAULT 'x'::character varying",
+	       0, "ALTER TABLE \"users\" ALTER COLUMN \"email\" DROP NOT NULL");
+	/* MODIFY restates the type from live and changes nothing else */
+	expect(MY, &m, 0, C, FWD, &mylive, 1, 0,
+	       "ALTER TABLE `users` MODIFY COLUMN `email` varchar(255) NOT NULL");
+	expect(MY, &m, 0, C, UNDO, &mylive, 1, 0,
+	       "ALTER TABLE `users` MODIFY COLUMN `email` varchar(255) DEFAULT 'x'");
+	expect_nothing_but(&m, 0, C);
+	gw_migration_release(&m);
+}
+
+/* ----------------------------------------------------------------- index */
+
+static void test_create_index(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'create_index': {'table': 'users', 'name': 'idx_users_email',"
+	    " 'columns': ['email', 'id'], 'unique': true}},"
+	    "{'create_index': {'table': 'users', 'name': 'idx_users_name', 'columns': ['name']}}",
+	    &m);
+	expect(PG, &m, 0, E, FWD, NULL, 1, NT,
+	       "CREATE UNIQUE INDEX CONCURRENTLY \"idx_users_email\" ON \"users\" (\"email\", \"id\")");
+	expect(MY, &m, 0, E, FWD, NULL, 1, 0,
+	       "CREATE UNIQUE INDEX `idx_users_email` ON `users` (`email`, `id`) "
+	       "ALGORITHM=INPLACE LOCK=NONE");
+	expect(PG, &m, 1, E, FWD, NULL, 1, NT,
+	       "CREATE INDEX CONCURRENTLY \"idx_users_name\" ON \"users\" (\"name\")");
+	expect(PG, &m, 0, E, UNDO, NULL, 1, NT,
+	       "DROP INDEX CONCURRENTLY IF EXISTS \"idx_users_email\"");
+	expect(MY, &m, 0, E, UNDO, NULL, 1, 0, "DROP INDEX `idx_users_email` ON `users`");
+	expect_nothing_but(&m, 0, E);
+	gw_migration_release(&m);
+}
+
+static void test_drop_index_forward(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'drop_index': {'table': 'users', 'name': 'idx_old'}}", &m);
+	expect(PG, &m, 0, C, FWD, NULL, 1, NT, "DROP INDEX CONCURRENTLY IF EXISTS \"idx_old\"");
+	expect(MY, &m, 0, C, FWD, NULL, 1, 0, "DROP INDEX `idx_old` ON `users`");
+	expect_none(PG, &m, 0, E, FWD, NULL);
+	expect_none(MY, &m, 0, E, UNDO, NULL);
+	expect_none(PG, &m, 0, B, FWD, NULL);
+	expect_none(MY, &m, 0, B, UNDO, NULL);
+	gw_migration_release(&m);
+}
+
+static void test_drop_index_undo(void **state)
+{
+	char *idxcols[] = {S("a"), S("b")};
+	struct gw_index_info idx[] = {{S("idx_old"), true, false, 2, idxcols}};
+	struct gw_table_info live = {.name = S("users"), .nindexes = 1, .indexes = idx};
+	struct gw_table_info bare = {.name = S("users")};
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'drop_index': {'table': 'users', 'name': 'idx_old'}},"
+	    "{'drop_index': {'table': 'users', 'name': 'idx_old', 'columns': ['email']}},"
+	    "{'drop_index': {'table': 'users', 'name': 'idx_old', 'down': 'CREATE INDEX idx_old ON users (x)'}}",
+	    &m);
+	/* the live index wins over the operation's columns */
+	expect(PG, &m, 0, C, UNDO, &live, 1, NT,
+	       "CREATE UNIQUE INDEX CONCURRENTLY \"idx_old\" ON \"users\" (\"a\", \"b\")");
+	expect(PG, &m, 1, C, UNDO, &live, 1, NT,
+	       "CREATE UNIQUE INDEX CONCURRENTLY \"idx_old\" ON \"users\" (\"a\", \"b\")");
+	expect(MY, &m, 0, C, UNDO, &live, 1, 0,
+	       "CREATE UNIQUE INDEX `idx_old` ON `users` (`a`, `b`) ALGORITHM=INPLACE LOCK=NONE");
+	/* then the operation's columns */
+	expect(PG, &m, 1, C, UNDO, NULL, 1, NT,
+	       "CREATE INDEX CONCURRENTLY \"idx_old\" ON \"users\" (\"email\")");
+	expect(MY, &m, 1, C, UNDO, &bare, 1, 0,
+	       "CREATE INDEX `idx_old` ON `users` (`email`) ALGORITHM=INPLACE LOCK=NONE");
+	/* else the down, else no inverse */
+	expect(PG, &m, 2, C, UNDO, &bare, 1, 0, "CREATE INDEX idx_old ON users (x)");
+	expect_fail(PG, &m, 0, C, UNDO, NULL, GW_ERR_NO_INVERSE,
+		    PATH ": operation 0 (drop_index) has no safe inverse: its columns are not known",
+		    HINT_DOWN);
+	expect_fail(MY, &m, 0, C, UNDO, &bare, GW_ERR_NO_INVERSE,
+		    PATH ": operation 0 (drop_index) has no safe inverse: its columns are not known",
+		    HINT_DOWN);
+	gw_migration_release(&m);
+}
+
+/* ----------------------------------------------------------- update_rows */
+
+static void test_update_rows(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'update_rows': {'table': 'orders', 'set': {'status': '~archived~',"
+	    " 'archived_at': 'now()'}, 'where': 'created_at < ~2020-01-01~',"
+	    " 'down': {'status': '~open~'}}}",
+	    &m);
+	expect(PG, &m, 0, B, FWD, NULL, 1, 0,
+	       "UPDATE \"orders\" SET \"status\" = ('archived'), \"archived_at\" = (now()) "
+	       "WHERE (created_at < '2020-01-01')");
+	expect(MY, &m, 0, B, FWD, NULL, 1, 0,
+	       "UPDATE `orders` SET `status` = ('archived'), `archived_at` = (now()) "
+	       "WHERE (created_at < '2020-01-01')");
+	expect(PG, &m, 0, B, UNDO, NULL, 1, 0,
+	       "UPDATE \"orders\" SET \"status\" = ('open') WHERE (created_at < '2020-01-01')");
+	expect(MY, &m, 0, B, UNDO, NULL, 1, 0,
+	       "UPDATE `orders` SET `status` = ('open') WHERE (created_at < '2020-01-01')");
+	expect_nothing_but(&m, 0, B);
+	gw_migration_release(&m);
+}
+
+static void test_update_rows_no_down(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'sql': {'up': 'SELECT 1'}}, {'sql': {'up': 'SELECT 2'}},"
+	    "{'update_rows': {'table': 'orders', 'set': {'total': 'price * qty'}}}",
+	    &m);
+	expect(PG, &m, 2, B, FWD, NULL, 1, 0, "UPDATE \"orders\" SET \"total\" = (price * qty)");
+	expect(MY, &m, 2, B, FWD, NULL, 1, 0, "UPDATE `orders` SET `total` = (price * qty)");
+	expect_fail(PG, &m, 2, B, UNDO, NULL, GW_ERR_NO_INVERSE,
+		    PATH ": operation 2 (update_rows) has no safe inverse: the old values were "
+			 "overwritten",
+		    NULL);
+	expect_fail(MY, &m, 2, B, UNDO, NULL, GW_ERR_NO_INVERSE,
+		    PATH ": operation 2 (update_rows) has no safe inverse: the old values were "
+			 "overwritten",
+		    NULL);
+	gw_migration_release(&m);
+}
+
+/* ------------------------------------------------------------------- sql */
+
+static void test_sql_expand(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'sql': {'up': 'CREATE EXTENSION IF NOT EXISTS pg_trgm'}},"
+	    "{'sql': {'up': 'INSERT INTO t VALUES (1)', 'down': 'DELETE FROM t WHERE id = 1'}},"
+	    "{'sql': {'up': 'UPDATE t SET x = 1', 'phase': 'expand'}}",
+	    &m);
+	expect(PG, &m, 0, E, FWD, NULL, 1, 0, "CREATE EXTENSION IF NOT EXISTS pg_trgm");
+	expect(MY, &m, 1, E, FWD, NULL, 1, 0, "INSERT INTO t VALUES (1)");
+	expect(MY, &m, 2, E, FWD, NULL, 1, 0, "UPDATE t SET x = 1");
+	expect_fail(PG, &m, 0, E, UNDO, NULL, GW_ERR_NO_INVERSE,
+		    PATH ": operation 0 (sql) has no safe inverse: it runs arbitrary SQL",
+		    HINT_DOWN);
+	expect_fail(MY, &m, 2, E, UNDO, NULL, GW_ERR_NO_INVERSE,
+		    PATH ": operation 2 (sql) has no safe inverse: it runs arbitrary SQL",
+		    HINT_DOWN);
+	expect(PG, &m, 1, E, UNDO, NULL, 1, 0, "DELETE FROM t WHERE id = 1");
+	for (size_t i = 0; i < 3; i++)
+		expect_nothing_but(&m, i, E);
+	gw_migration_release(&m);
+}
+
+static void test_sql_contract(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'sql': {'up': 'DROP VIEW v_users', 'phase': 'contract'}},"
+	    "{'sql': {'up': 'DROP VIEW v_orders', 'phase': 'contract',"
+	    " 'down': 'CREATE VIEW v_orders AS SELECT * FROM orders'}}",
+	    &m);
+	expect(PG, &m, 0, C, FWD, NULL, 1, 0, "DROP VIEW v_users");
+	expect(MY, &m, 1, C, FWD, NULL, 1, 0, "DROP VIEW v_orders");
+	expect_fail(MY, &m, 0, C, UNDO, NULL, GW_ERR_NO_INVERSE,
+		    PATH ": operation 0 (sql) has no safe inverse: it runs arbitrary SQL",
+		    HINT_DOWN);
+	expect(PG, &m, 1, C, UNDO, NULL, 1, 0, "CREATE VIEW v_orders AS SELECT * FROM orders");
+	/* a contract statement has no expand part to undo */
+	expect_nothing_but(&m, 0, C);
+	expect_nothing_but(&m, 1, C);
+	gw_migration_release(&m);
+}
+
+static void test_sql_not_transactional(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'sql': {'up': 'CREATE INDEX CONCURRENTLY i ON t (a)', 'transactional': false,"
+	    " 'down': 'DROP INDEX CONCURRENTLY i'}},"
+	    "{'sql': {'up': 'VACUUM t', 'transactional': false, 'phase': 'contract'}},"
+	    "{'sql': {'up': 'ANALYZE t', 'transactional': true}}",
+	    &m);
+	expect(PG, &m, 0, E, FWD, NULL, 1, NT, "CREATE INDEX CONCURRENTLY i ON t (a)");
+	expect(MY, &m, 0, E, FWD, NULL, 1, NT, "CREATE INDEX CONCURRENTLY i ON t (a)");
+	expect(PG, &m, 1, C, FWD, NULL, 1, NT, "VACUUM t");
+	expect(PG, &m, 0, E, UNDO, NULL, 1, NT, "DROP INDEX CONCURRENTLY i");
+	expect(PG, &m, 2, E, FWD, NULL, 1, 0, "ANALYZE t");
+	expect_none(PG, &m, 1, E, FWD, NULL);
+	gw_migration_release(&m);
+}
+
+/* -------------------------------------------------------- add_constraint */
+
+static void test_add_constraint(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'add_constraint': {'table': 'orders', 'name': 'chk_qty', 'check': 'qty > 0'}},"
+	    "{'add_constraint': {'table': 'orders', 'name': 'nn_total', 'not_null': 'total'}}",
+	    &m);
+	expect(PG, &m, 0, E, FWD, NULL, 2,
+	       0, "ALTER TABLE \"orders\" ADD CONSTRAINT \"chk_qty\" CHECK (qty > 0) NOT VALID",
+	       0, "ALTER TABLE \"orders\" VALIDATE CONSTRAINT \"chk_qty\"");
+	expect(MY, &m, 0, E, FWD, NULL, 1, MB,
+	       "ALTER TABLE `orders` ADD CONSTRAINT `chk_qty` CHECK (qty > 0)");
+	expect(PG, &m, 0, E, UNDO, NULL, 1, 0, "ALTER TABLE \"orders\" DROP CONSTRAINT \"chk_qty\"");
+	expect(MY, &m, 0, E, UNDO, NULL, 1, 0, "ALTER TABLE `orders` DROP CONSTRAINT `chk_qty`");
+	expect_fail(MY, &m, 1, E, FWD, NULL, GW_ERR_UNSUPPORTED,
+		    "could not add constraint 'nn_total' to 'orders': not_null constraints are "
+		    "not supported on mysql",
+		    "use alter_column with \"nullable\": false");
+	expect(PG, &m, 1, E, UNDO, NULL, 1, 0,
+	       "ALTER TABLE \"orders\" ALTER COLUMN \"total\" DROP NOT NULL");
+	expect_nothing_but(&m, 0, E);
+	gw_migration_release(&m);
+}
+
+/* --------------------------------------------------------- rebuild_table */
+
+static void test_rebuild_table_unsupported(void **state)
+{
+	static const char msg[] = PATH ": operation 1 (rebuild_table): the shadow-table copier "
+				  "is not available in this version";
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'sql': {'up': 'SELECT 1'}},"
+	    "{'rebuild_table': {'table': 'users', 'alter': 'MODIFY c VARCHAR(200)'}}",
+	    &m);
+	expect_fail(MY, &m, 1, E, FWD, NULL, GW_ERR_UNSUPPORTED, msg, NULL);
+	expect_fail(PG, &m, 1, E, FWD, NULL, GW_ERR_UNSUPPORTED, msg, NULL);
+	expect_none(MY, &m, 1, E, UNDO, NULL);
+	gw_migration_release(&m);
+}
+
+/* Offline requests without a migration (m NULL) name "migration" in messages. */
+static void test_no_migration_path(void **state)
+{
+	struct gw_migration m;
+	struct gw_steps out = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+	struct gw_phase_req req = {GW_PHASE_CONTRACT, true, NULL, NULL, &gw_dialect_postgres, NULL};
+
+	(void)state;
+	mig("{'drop_column': {'table': 'users', 'column': 'legacy'}}", &m);
+	req.op = &m.ops[0];
+	assert_int_equal(gw_phase_steps(&req, &out, &err), GW_ERR_NO_INVERSE);
+	assert_string_equal(err.msg, "migration: operation 0 (drop_column) has no safe inverse: "
+				     "the column and its data were dropped");
+	assert_int_equal(out.n, 0);
+	gw_steps_release(&out);
+	gw_migration_release(&m);
+}
+
+/* Every kind's phases without work, in one table. */
+static void test_nothing_to_do(void **state)
+{
+	static const struct {
+		const char *op;
+		int phase;
+		bool undo;
+	} cases[] = {
+		{"{'create_table': {'table': 't', 'columns': [{'name': 'a', 'type': 'INT'}]}}", B, FWD},
+		{"{'create_table': {'table': 't', 'columns': [{'name': 'a', 'type': 'INT'}]}}", C, UNDO},
+		{"{'drop_table': {'table': 't'}}", B, FWD},
+		{"{'rename_table': {'from': 'a', 'to': 'b'}}", E, FWD},
+		{"{'rename_table': {'from': 'a', 'to': 'b'}}", E, UNDO},
+		{"{'rename_table': {'from': 'a', 'to': 'b'}}", B, FWD},
+		{"{'add_column': {'table': 't', 'column': {'name': 'c', 'type': 'INT'}}}", B, FWD},
+		{"{'add_column': {'table': 't', 'column': {'name': 'c', 'type': 'INT'}}}", C, FWD},
+		{"{'add_column': {'table': 't', 'column': {'name': 'c', 'type': 'INT'}}}", C, UNDO},
+		{"{'drop_column': {'table': 't', 'column': 'c'}}", E, FWD},
+		{"{'drop_column': {'table': 't', 'column': 'c'}}", E, UNDO},
+		{"{'rename_column': {'table': 't', 'from': 'a', 'to': 'b'}}", E, FWD},
+		{"{'rename_column': {'table': 't', 'from': 'a', 'to': 'b'}}", B, UNDO},
+		{"{'alter_column': {'table': 't', 'column': 'c', 'type': 'TEXT'}}", E, FWD},
+		{"{'alter_column': {'table': 't', 'column': 'c', 'type': 'TEXT'}}", E, UNDO},
+		{"{'alter_column': {'table': 't', 'column': 'c', 'type': 'TEXT'}}", B, FWD},
+		{"{'alter_column': {'table': 't', 'column': 'c', 'type': 'TEXT'}}", B, UNDO},
+		{"{'create_index': {'table': 't', 'name': 'i', 'columns': ['a']}}", B, FWD},
+		{"{'create_index': {'table': 't', 'name': 'i', 'columns': ['a']}}", C, FWD},
+		{"{'create_index': {'table': 't', 'name': 'i', 'columns': ['a']}}", C, UNDO},
+		{"{'drop_index': {'table': 't', 'name': 'i'}}", E, UNDO},
+		{"{'add_constraint': {'table': 't', 'name': 'k', 'check': 'a > 0'}}", B, FWD},
+		{"{'add_constraint': {'table': 't', 'name': 'k', 'check': 'a > 0'}}", C, FWD},
+		{"{'add_constraint': {'table': 't', 'name': 'k', 'check': 'a > 0'}}", C, UNDO},
+		{"{'update_rows': {'table': 't', 'set': {'a': '1'}}}", E, FWD},
+		{"{'update_rows': {'table': 't', 'set': {'a': '1'}}}", E, UNDO},
+		{"{'update_rows': {'table': 't', 'set': {'a': '1'}}}", C, FWD},
+		{"{'update_rows': {'table': 't', 'set': {'a': '1'}}}", C, UNDO},
+		{"{'sql': {'up': 'SELECT 1'}}", B, FWD},
+		{"{'sql': {'up': 'SELECT 1'}}", B, UNDO},
+		{"{'sql': {'up': 'SELECT 1'}}", C, FWD},
+		{"{'sql': {'up': 'SELECT 1'}}", C, UNDO},
+		{"{'sql': {'up': 'SELECT 1', 'phase': 'contract'}}", E, FWD},
+		{"{'sql': {'up': 'SELECT 1', 'phase': 'contract'}}", E, UNDO},
+		{"{'rebuild_table': {'table': 't', 'alter': 'ENGINE=InnoDB'}}", B, FWD},
+		{"{'rebuild_table': {'table': 't', 'alter': 'ENGINE=InnoDB'}}", C, FWD},
+		{"{'rebuild_table': {'table': 't', 'alter': 'ENGINE=InnoDB'}}", C, UNDO},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(cases); i++) {
+		struct gw_migration m;
+
+		mig(cases[i].op, &m);
+		expect_none(MY, &m, 0, cases[i].phase, cases[i].undo, NULL);
+		expect_none(PG, &m, 0, cases[i].phase, cases[i].undo, NULL);
+		gw_migration_release(&m);
+	}
+}
+
+/* The SPEC's example migration, all three phases on PostgreSQL. */
+static void test_spec_example(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'create_table': {'table': 'users', 'columns': ["
+	    "  {'name': 'id', 'type': 'BIGINT', 'primary_key': true, 'autoincrement': true},"
+	    "  {'name': 'email', 'type': 'VARCHAR(255)', 'nullable': false},"
+	    "  {'name': 'balance', 'type': 'DOUBLE PRECISION', 'nullable': true},"
+	    "  {'name': 'created_at', 'type': 'TIMESTAMP', 'default': 'CURRENT_TIMESTAMP'}]}},"
+	    "{'create_index': {'table': 'users', 'name': 'idx_users_email', 'columns': ['email'],"
+	    " 'unique': true}}",
+	    &m);
+	expect(PG, &m, 0, E, FWD, NULL, 1, 0,
+	       "CREATE TABLE \"users\" (\"id\" BIGINT GENERATED BY DEFAULT AS IDENTITY, "
+	       "\"email\" VARCHAR(255) NOT NULL, \"balance\" DOUBLE PRECISION, \"created_at\" "
+	       "TIMESTAMP DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (\"id\"))");
+	expect(PG, &m, 1, E, FWD, NULL, 1, NT,
+	       "CREATE UNIQUE INDEX CONCURRENTLY \"idx_users_email\" ON \"users\" (\"email\")");
+	gw_migration_release(&m);
+}
+
+/* ------------------------------------------------------------ steps JSON */
+
+static void test_steps_json_exact(void **state)
+{
+	struct gw_steps s = GW_STEPS_INIT;
+	char *text;
+
+	(void)state;
+	gw_steps_add(&s, GW_STEP_MAY_BLOCK, strdup("SELECT 1"));
+	gw_steps_add(&s, 0, strdup("it's \"q\""));
+	text = gw_steps_to_json(&s);
+	assert_string_equal(text, "[{\"sql\":\"SELECT 1\",\"flags\":2},"
+				  "{\"sql\":\"it's \\\"q\\\"\",\"flags\":0}]");
+	free(text);
+	gw_steps_release(&s);
+}
+
+static void test_steps_json_round_trip(void **state)
+{
+	static const struct {
+		const char *sql;
+		unsigned flags;
+	} in[] = {
+		{"UPDATE \"t\" SET `a` = ('it''s'), b = E'back\\\\slash'", 0},
+		{"SELECT '\\n' -- a backslash and an n\nFROM t\r\n\tWHERE x", GW_STEP_NO_TXN},
+		{"INSERT INTO t VALUES ('caf\xc3\xa9', '\xe2\x82\xac', '\xf0\x9f\xa6\x86')",
+		 GW_STEP_MAY_BLOCK},
+		{"-- no inverse: migrations/x.json: operation 3 (sql) has no safe inverse",
+		 GW_STEP_NO_TXN | GW_STEP_MAY_BLOCK},
+		{"", 0},
+		{"\x01\x1f control \x7f", 0},
+	};
+	struct gw_steps s = GW_STEPS_INIT, back = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+	char *text, *again;
+
+	(void)state;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(in); i++)
+		gw_steps_add(&s, in[i].flags, strdup(in[i].sql));
+	text = gw_steps_to_json(&s);
+	assert_non_null(text);
+	assert_null(strchr(text, '\n')); /* one line, newlines escaped */
+	assert_int_equal(gw_steps_from_json(text, &back, &err), 0);
+	assert_int_equal(err.code, 0);
+	assert_int_equal(back.n, GW_ARRAY_SIZE(in));
+	for (size_t i = 0; i < GW_ARRAY_SIZE(in); i++) {
+		assert_string_equal(back.v[i].sql, in[i].sql);
+		assert_int_equal(back.v[i].flags, in[i].flags);
+	}
+	again = gw_steps_to_json(&back);
+	assert_string_equal(again, text);
+	free(again);
+	free(text);
+	gw_steps_release(&s);
+	gw_steps_release(&back);
+}
+
+/* The steps of a real phase survive the store. */
+static void test_steps_json_from_phase(void **state)
+{
+	struct gw_column_info cols[] = {
+		{S("balance"), S("double"), false, S("0"), false, false},
+	};
+	struct gw_table_info live = {.name = S("users"), .ncolumns = 1, .columns = cols};
+	struct gw_steps s = GW_STEPS_INIT, back = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+	struct gw_migration m;
+	char *text;
+
+	(void)state;
+	mig(RETYPE_OPS, &m);
+	assert_int_equal(steps(MY, &m, 1, C, UNDO, &live, &s, &err), 0);
+	assert_int_equal(s.n, 3);
+	text = gw_steps_to_json(&s);
+	assert_int_equal(gw_steps_from_json(text, &back, &err), 0);
+	assert_int_equal(back.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(back.v[i].sql, s.v[i].sql);
+		assert_int_equal(back.v[i].flags, s.v[i].flags);
+	}
+	assert_int_equal(back.v[2].flags, GW_STEP_MAY_BLOCK);
+	free(text);
+	gw_steps_release(&s);
+	gw_steps_release(&back);
+	gw_migration_release(&m);
+}
+
+static void test_steps_json_empty(void **state)
+{
+	struct gw_steps s = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+	char *text;
+
+	(void)state;
+	text = gw_steps_to_json(&s);
+	assert_string_equal(text, "[]");
+	assert_int_equal(gw_steps_from_json(text, &s, &err), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(gw_steps_from_json(" [ ] \n", &s, &err), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(err.code, 0);
+	free(text);
+	gw_steps_release(&s);
+}
+
+/* A missing "flags" is 0; the list read is appended to what s holds. */
+static void test_steps_json_lenient(void **state)
+{
+	struct gw_steps s = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+
+	(void)state;
+	gw_steps_add(&s, 1, strdup("first"));
+	assert_int_equal(gw_steps_from_json("[{\"sql\": \"SELECT 2\"}, {\"flags\": 3, \"sql\": "
+					    "\"SELECT 3\"}]",
+					    &s, &err),
+			 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.v[0].sql, "first");
+	assert_string_equal(s.v[1].sql, "SELECT 2");
+	assert_int_equal(s.v[1].flags, 0);
+	assert_string_equal(s.v[2].sql, "SELECT 3");
+	assert_int_equal(s.v[2].flags, 3);
+	gw_steps_release(&s);
+}
+
+static void test_steps_json_invalid(void **state)
+{
+	static const char *const not_a_list[] = {
+		"", "not json", "[", "{}", "{\"sql\": \"SELECT 1\"}", "\"[]\"", "null", "42",
+		"[{\"sql\": \"a\"}] trailing",
+	};
+	static const struct {
+		const char *text;
+		const char *msg;
+	} bad_step[] = {
+		{"[1]", "recorded undo step 0 has no sql"},
+		{"[{\"flags\": 0}]", "recorded undo step 0 has no sql"},
+		{"[{\"sql\": \"ok\"}, {\"sql\": null}]", "recorded undo step 1 has no sql"},
+		{"[{\"sql\": \"ok\"}, {\"sql\": 7}]", "recorded undo step 1 has no sql"},
+		{"[{\"sql\": \"ok\"}, \"SELECT 1\"]", "recorded undo step 1 has no sql"},
+	};
+	static const char prefix[] = "recorded undo steps are not valid: ";
+
+	(void)state;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(not_a_list); i++) {
+		struct gw_steps s = GW_STEPS_INIT;
+		struct gw_error err = GW_ERROR_INIT;
+
+		assert_int_equal(gw_steps_from_json(not_a_list[i], &s, &err), GW_ERR_STATE);
+		assert_int_equal(err.code, GW_ERR_STATE);
+		assert_memory_equal(err.msg, prefix, strlen(prefix));
+		assert_int_equal(s.n, 0);
+		gw_steps_release(&s);
+	}
+	for (size_t i = 0; i < GW_ARRAY_SIZE(bad_step); i++) {
+		struct gw_steps s = GW_STEPS_INIT;
+		struct gw_error err = GW_ERROR_INIT;
+
+		assert_int_equal(gw_steps_from_json(bad_step[i].text, &s, &err), GW_ERR_STATE);
+		assert_int_equal(err.code, GW_ERR_STATE);
+		assert_string_equal(err.msg, bad_step[i].msg);
+		/* what was read before the bad step is the caller's to release */
+		gw_steps_release(&s);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_phase_names),
+		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_transition_table),
+		cmocka_unit_test(test_transition_out_of_range),
+		cmocka_unit_test(test_may_start_all),
+		cmocka_unit_test(test_may_start_examples),
+		cmocka_unit_test(test_may_rollback_all),
+		cmocka_unit_test(test_may_rollback_examples),
+		cmocka_unit_test(test_steps_add_release),
+		cmocka_unit_test(test_create_table),
+		cmocka_unit_test(test_drop_table_expand),
+		cmocka_unit_test(test_drop_table_contract),
+		cmocka_unit_test(test_drop_table_long_name),
+		cmocka_unit_test(test_rename_table),
+		cmocka_unit_test(test_add_column_nullable),
+		cmocka_unit_test(test_add_column_nullable_backfill),
+		cmocka_unit_test(test_add_column_not_null_expand_backfill),
+		cmocka_unit_test(test_add_column_not_null_contract_offline),
+		cmocka_unit_test(test_add_column_not_null_contract_live),
+		cmocka_unit_test(test_add_column_not_null_no_default),
+		cmocka_unit_test(test_add_column_not_null_constant_default),
+		cmocka_unit_test(test_drop_column),
+		cmocka_unit_test(test_rename_column),
+		cmocka_unit_test(test_alter_column_type_postgres),
+		cmocka_unit_test(test_alter_column_type_mysql_live),
+		cmocka_unit_test(test_alter_column_type_mysql_offline),
+		cmocka_unit_test(test_alter_column_undo_needs_live),
+		cmocka_unit_test(test_alter_column_nullable_default),
+		cmocka_unit_test(test_create_index),
+		cmocka_unit_test(test_drop_index_forward),
+		cmocka_unit_test(test_drop_index_undo),
+		cmocka_unit_test(test_update_rows),
+		cmocka_unit_test(test_update_rows_no_down),
+		cmocka_unit_test(test_sql_expand),
+		cmocka_unit_test(test_sql_contract),
+		cmocka_unit_test(test_sql_not_transactional),
+		cmocka_unit_test(test_add_constraint),
+		cmocka_unit_test(test_rebuild_table_unsupported),
+		cmocka_unit_test(test_no_migration_path),
+		cmocka_unit_test(test_nothing_to_do),
+		cmocka_unit_test(test_spec_example),
+		cmocka_unit_test(test_steps_json_exact),
+		cmocka_unit_test(test_steps_json_round_trip),
+		cmocka_unit_test(test_steps_json_from_phase),
+		cmocka_unit_test(test_steps_json_empty),
+		cmocka_unit_test(test_steps_json_lenient),
+		cmocka_unit_test(test_steps_json_invalid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
