@@ -25,15 +25,21 @@ static const char columns_old_sql[] =
 	" NULL FROM information_schema.COLUMNS"
 	" WHERE TABLE_SCHEMA = $1 AND TABLE_NAME = $2 ORDER BY ORDINAL_POSITION";
 
+/*
+ * Names in byte order like tables_sql and the postgres driver (the
+ * information_schema collation is case-insensitive).
+ */
 static const char indexes_sql[] =
 	"SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS"
-	" WHERE TABLE_SCHEMA = $1 AND TABLE_NAME = $2 ORDER BY INDEX_NAME, SEQ_IN_INDEX";
+	" WHERE TABLE_SCHEMA = $1 AND TABLE_NAME = $2"
+	" ORDER BY CAST(INDEX_NAME AS BINARY), SEQ_IN_INDEX";
 
 /* MySQL 8.0.13+ functional key parts have no COLUMN_NAME but an EXPRESSION. */
 static const char indexes_expr_sql[] =
 	"SELECT INDEX_NAME, NON_UNIQUE, COALESCE(COLUMN_NAME, EXPRESSION)"
 	" FROM information_schema.STATISTICS"
-	" WHERE TABLE_SCHEMA = $1 AND TABLE_NAME = $2 ORDER BY INDEX_NAME, SEQ_IN_INDEX";
+	" WHERE TABLE_SCHEMA = $1 AND TABLE_NAME = $2"
+	" ORDER BY CAST(INDEX_NAME AS BINARY), SEQ_IN_INDEX";
 
 static const char fk_out_sql[] =
 	"SELECT k.CONSTRAINT_NAME, k.TABLE_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME,"
@@ -42,7 +48,7 @@ static const char fk_out_sql[] =
 	" ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME"
 	" AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME"
 	" WHERE k.TABLE_SCHEMA = $1 AND k.TABLE_NAME = $2"
-	" ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION";
+	" ORDER BY CAST(k.CONSTRAINT_NAME AS BINARY), k.ORDINAL_POSITION";
 
 static const char fk_in_sql[] =
 	"SELECT k.CONSTRAINT_NAME, k.TABLE_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME,"
@@ -52,11 +58,13 @@ static const char fk_in_sql[] =
 	" AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME"
 	" WHERE k.TABLE_SCHEMA = $1 AND k.REFERENCED_TABLE_SCHEMA = $1"
 	" AND k.REFERENCED_TABLE_NAME = $2"
-	" ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION";
+	" ORDER BY CAST(k.TABLE_NAME AS BINARY), CAST(k.CONSTRAINT_NAME AS BINARY),"
+	" k.ORDINAL_POSITION";
 
 static const char triggers_sql[] =
 	"SELECT TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION FROM information_schema.TRIGGERS"
-	" WHERE EVENT_OBJECT_SCHEMA = $1 AND EVENT_OBJECT_TABLE = $2 ORDER BY TRIGGER_NAME";
+	" WHERE EVENT_OBJECT_SCHEMA = $1 AND EVENT_OBJECT_TABLE = $2"
+	" ORDER BY CAST(TRIGGER_NAME AS BINARY)";
 
 /* Byte order, so callers may compare names with strcmp. */
 static const char tables_sql[] =

@@ -140,6 +140,17 @@ static int end_copy(struct pg_conn *pc, ExecStatusType st, const char *what,
 			    "%s: COPY FROM STDIN and COPY TO STDOUT are not supported", what);
 }
 
+/* Whether a command tag names a row change: INSERT, UPDATE, DELETE or MERGE. */
+static bool is_change(const char *tag)
+{
+	static const char *const verbs[] = {"INSERT ", "UPDATE ", "DELETE ", "MERGE "};
+
+	for (size_t i = 0; tag && i < GW_ARRAY_SIZE(verbs); i++)
+		if (strncmp(tag, verbs[i], strlen(verbs[i])) == 0)
+			return true;
+	return false;
+}
+
 static struct gw_result *to_result(PGresult *r)
 {
 	int ncols = PQnfields(r), nrows = PQntuples(r);
@@ -155,7 +166,9 @@ static struct gw_result *to_result(PGresult *r)
 			vals[j] = PQgetisnull(r, i, j) ? NULL : PQgetvalue(r, i, j);
 		gw_result_add_row(res, vals);
 	}
-	res->affected = tuples[0] ? atoll(tuples) : -1;
+	/* PQcmdTuples also counts SELECT, FETCH, MOVE, COPY and CREATE TABLE AS rows */
+	if (tuples[0] && is_change(PQcmdStatus(r)))
+		res->affected = atoll(tuples);
 	free(vals);
 	return res;
 }

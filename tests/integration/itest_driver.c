@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -22,6 +23,9 @@
 #define TEST_DB "gw_itest_driver"
 #define WRONG_PASSWORD "Wr0ng-pw-Q7xz"
 #define LOCK_NAME "gw_itest_driver:x"
+/* Held by the admin connection: runs sharing one server take turns. */
+#define RUN_LOCK "gw_itest_driver:run"
+#define RUN_LOCK_WAIT_S 600
 
 static bool is_pg;
 static const char *dsn;        /* the DSN as given */
@@ -593,7 +597,7 @@ static const char *const my_schema[] = {
 	" PRIMARY KEY (a, b),"
 	" UNIQUE KEY t_email_uq (email),"
 	" KEY t_status_pid_ix (status, p_id),"
-	" KEY `P_id_ix` (p_id),"
+	" KEY `Z_pid_ix` (p_id),"
 	" CONSTRAINT t_p_fk FOREIGN KEY (p_id) REFERENCES p (id)"
 	") ENGINE=InnoDB",
 	"CREATE TABLE c (id INT NOT NULL PRIMARY KEY, tb VARCHAR(20) NOT NULL, ta INT NOT NULL,"
@@ -615,7 +619,7 @@ static const char *const pg_schema[] = {
 	" CONSTRAINT t_email_uq UNIQUE (email),"
 	" CONSTRAINT t_p_fk FOREIGN KEY (p_id) REFERENCES p (id))",
 	"CREATE INDEX t_status_pid_ix ON t (status, p_id)",
-	"CREATE INDEX \"P_id_ix\" ON t (p_id)",
+	"CREATE INDEX \"Z_pid_ix\" ON t (p_id)",
 	"CREATE TABLE c (id integer PRIMARY KEY, tb varchar(20) NOT NULL, ta integer NOT NULL,"
 	" CONSTRAINT c_t_fk FOREIGN KEY (ta, tb) REFERENCES t (a, b))",
 	"CREATE FUNCTION t_trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
@@ -737,7 +741,7 @@ static void test_describe_table(void **state)
 	assert_false(ix->primary);
 	assert_strv(ix->columns, ix->ncolumns, status_pid, 2);
 	assert_null(gw_table_info_index(t, "nope"));
-	ix = gw_table_info_index(t, "P_id_ix");
+	ix = gw_table_info_index(t, "Z_pid_ix");
 	assert_non_null(ix);
 	assert_false(ix->unique);
 	assert_strv(ix->columns, ix->ncolumns, p_id, 1);
@@ -865,6 +869,7 @@ static void test_list_tables(void **state)
 	struct fx *fx = *state;
 	struct gw_error e = GW_ERROR_INIT;
 	static const char *const want[] = {"Mid", "alpha", "beta", "beta_2", "odd \"name", "zeta"};
+	int rc;
 
 	/* empty database: no rows, one column */
 	if (gw_conn_list_tables(fx->a, &fx->res, &e) != 0)
@@ -887,15 +892,38 @@ static void test_list_tables(void **state)
 	/* tables of another database/schema are not listed */
 	exec_ok(admin, "CREATE TABLE IF NOT EXISTS gw_itest_driver_elsewhere (id INT)");
 
-	e = (struct gw_error)GW_ERROR_INIT;
-	if (gw_conn_list_tables(fx->a, &fx->res, &e) != 0)
-		fail_with("list_tables failed", "(list)", &e);
+	gw_error_clear(&e);
+	rc = gw_conn_list_tables(fx->a, &fx->res, &e);
 	exec_ok(admin, "DROP TABLE gw_itest_driver_elsewhere");
+	if (rc != 0)
+		fail_with("list_tables failed", "(list)", &e);
 	assert_int_equal(fx->res->ncols, 1);
 	assert_string_equal(fx->res->colnames[0], "name");
 	assert_int_equal(fx->res->nrows, (int)GW_ARRAY_SIZE(want));
 	for (int i = 0; i < fx->res->nrows; i++)
 		assert_cell(fx->res, i, 0, want[i]);
+}
+
+/*
+ * Wait for other runs of this test against the same server (another build
+ * directory, ctest -j) to finish: they share the database TEST_DB.
+ */
+static int take_run_lock(struct gw_error *e)
+{
+	const struct timespec second = {1, 0};
+
+	for (int i = 0; i < RUN_LOCK_WAIT_S; i++) {
+		bool got = false;
+		int rc = gw_conn_try_lock(admin, RUN_LOCK, &got, e);
+
+		if (rc != 0 || got)
+			return rc;
+		if (i == 0)
+			fprintf(stderr, "itest_driver: waiting for another run to finish\n");
+		nanosleep(&second, NULL);
+	}
+	return gw_error_set(e, GW_ERR_LOCKED, "another run held '%s' for %d s", RUN_LOCK,
+			    RUN_LOCK_WAIT_S);
 }
 
 int main(int argc, char **argv)
@@ -942,6 +970,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(admin->drv->name, argv[1]) != 0) {
 		fprintf(stderr, "itest_driver: %s names a %s server\n", var, admin->drv->name);
+		gw_conn_close(admin);
+		return 1;
+	}
+	if (take_run_lock(&e) != 0) {
+		fprintf(stderr, "itest_driver: %s\n", e.msg);
 		gw_conn_close(admin);
 		return 1;
 	}
