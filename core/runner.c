@@ -657,6 +657,8 @@ int gw_run_stamp(struct gw_ctx *ctx, const struct gw_target *t)
 	struct gw_applied_set a = GW_APPLIED_SET_INIT;
 	int rc = reload(ctx, &a);
 
+	if (rc == 0)
+		rc = check_files(ctx, &a);
 	if (rc < 0)
 		goto out;
 	/* Forget what is not below the target, children first. */

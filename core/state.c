@@ -350,17 +350,9 @@ int gw_store_record(struct gw_store *s, const struct gw_migration *m, struct gw_
 		 (const char *const[]){m->id}, &r, err);
 	if (rc < 0)
 		goto out;
-	if (r->nrows == 1) {
-		if (strcmp(gw_result_get(r, 0, 0), m->checksum) != 0) {
-			rc = gw_error_set(err, GW_ERR_CHECKSUM,
-					  "%s: migration '%s' was edited after it was applied",
-					  m->path ? m->path : m->id, m->id);
-			gw_error_hint(err, "stored checksum %s, file checksum %s: restore the "
-					   "file, or roll the migration back before editing it",
-				      gw_result_get(r, 0, 0), m->checksum);
-		}
+	/* Already recorded: the runner has compared its checksum with the file. */
+	if (r->nrows == 1)
 		goto out;
-	}
 	for (size_t i = 0; i < m->nparents; i++) {
 		if (i)
 			gw_buf_putc(&parents, ' ');

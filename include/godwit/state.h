@@ -76,8 +76,8 @@ bool gw_applied_done(const struct gw_applied *a);
 
 /*
  * Record migration m (with its file checksum) and its three pending phase
- * rows if absent. Fails with GW_ERR_CHECKSUM naming the file when a record
- * exists with another checksum.
+ * rows if absent; an existing record is left as it is (the runner checks
+ * checksums against the files first).
  */
 GW_MUSTCHECK int gw_store_record(struct gw_store *s, const struct gw_migration *m,
 				 struct gw_error *err);
