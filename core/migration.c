@@ -867,6 +867,16 @@ static int check_op(struct ctx *c, struct gw_op *op)
 					return fail(c, "set", "duplicate column '%s'",
 						    op->set[i].column);
 		return 0;
+	case GW_OP_ALTER_COLUMN:
+		/* In place, old and new writers are kept in sync both ways. */
+		if (op->up && !op->type)
+			return fail(c, "up", "needs 'type': the conversion is to a new type");
+		if (op->up && !op->down)
+			return fail(c, "down", "required with 'up': writes to the new column fill "
+					       "the old one through it");
+		if (op->down && !op->up)
+			return fail(c, "up", "required with 'down'");
+		return 0;
 	case GW_OP_SQL:
 		if (!op->phase)
 			op->phase = gw_strdup("expand");

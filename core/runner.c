@@ -2,13 +2,16 @@
  * The runner: applies and rolls back migrations phase by phase, recording
  * each transition, checkpoint and reverse step in the state store.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "godwit/copier.h"
 #include "godwit/dialect.h"
 #include "godwit/driver.h"
 #include "godwit/log.h"
@@ -16,18 +19,29 @@
 
 #define LOCK_RETRIES 5
 
+static json_t *step_json(const struct gw_step *st)
+{
+	/* Invalid UTF-8 must not silently drop a reverse step. */
+	json_t *o = json_pack("{s:s, s:i}", "sql", st->sql, "flags", (int)st->flags);
+
+	if (o && st->fill)
+		json_object_set_new(o, "fill",
+				    json_pack("{s:s, s:s, s:s?, s:s?}", "table", st->fill->table, "set",
+					      st->fill->set, "where", st->fill->where, "mode",
+					      st->fill->mode));
+	if (!o || (st->fill && !json_object_get(o, "fill")))
+		GW_BUG("step is not valid UTF-8");
+	return o;
+}
+
 char *gw_steps_to_json(const struct gw_steps *s)
 {
 	json_t *a = json_array();
 	char *text;
 
-	for (size_t i = 0; i < s->n; i++) {
-		/* Invalid UTF-8 must not silently drop a reverse step. */
-		json_t *o = json_pack("{s:s, s:i}", "sql", s->v[i].sql, "flags", (int)s->v[i].flags);
-
-		if (!o || json_array_append_new(a, o) < 0)
-			GW_BUG("reverse step is not valid UTF-8");
-	}
+	for (size_t i = 0; i < s->n; i++)
+		if (json_array_append_new(a, step_json(&s->v[i])) < 0)
+			GW_BUG("json_array_append_new failed");
 	text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	if (!text)
@@ -35,30 +49,46 @@ char *gw_steps_to_json(const struct gw_steps *s)
 	return text;
 }
 
+static int steps_from_array(json_t *a, struct gw_steps *s, struct gw_error *err)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v) {
+		const char *sql = json_string_value(json_object_get(v, "sql"));
+		json_int_t flags = json_integer_value(json_object_get(v, "flags"));
+		json_t *f = json_object_get(v, "fill");
+
+		if (!sql)
+			return gw_error_set(err, GW_ERR_STATE, "recorded step %zu has no sql", i);
+		gw_steps_add(s, (unsigned)flags, gw_strdup(sql));
+		if (f) {
+			struct gw_fill *fill = gw_calloc(1, sizeof(*fill));
+
+			fill->table = gw_strdup(json_string_value(json_object_get(f, "table")));
+			fill->set = gw_strdup(json_string_value(json_object_get(f, "set")));
+			fill->where = gw_strdup(json_string_value(json_object_get(f, "where")));
+			fill->mode = gw_strdup(json_string_value(json_object_get(f, "mode")));
+			s->v[s->n - 1].fill = fill;
+			if (!fill->table || !fill->set)
+				return gw_error_set(err, GW_ERR_STATE,
+						    "recorded fill step %zu is not valid", i);
+		}
+	}
+	return 0;
+}
+
 int gw_steps_from_json(const char *text, struct gw_steps *s, struct gw_error *err)
 {
 	json_error_t jerr;
 	json_t *a = json_loads(text, 0, &jerr);
-	size_t i;
-	json_t *v;
-	int rc = 0;
+	int rc;
 
-	if (!json_is_array(a)) {
-		rc = gw_error_set(err, GW_ERR_STATE, "recorded undo steps are not valid: %s",
+	if (!json_is_array(a))
+		rc = gw_error_set(err, GW_ERR_STATE, "recorded steps are not valid: %s",
 				  a ? "expected a list" : jerr.text);
-		goto out;
-	}
-	json_array_foreach(a, i, v) {
-		const char *sql = json_string_value(json_object_get(v, "sql"));
-		json_int_t flags = json_integer_value(json_object_get(v, "flags"));
-
-		if (!sql) {
-			rc = gw_error_set(err, GW_ERR_STATE, "recorded undo step %zu has no sql", i);
-			goto out;
-		}
-		gw_steps_add(s, (unsigned)flags, gw_strdup(sql));
-	}
-out:
+	else
+		rc = steps_from_array(a, s, err);
 	json_decref(a);
 	return rc;
 }
@@ -83,6 +113,25 @@ static bool is_pg(const struct gw_ctx *ctx)
 	return gw_conn_dialect(ctx->conn)->id == GW_DIALECT_POSTGRES;
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 /*
  * Strong locks wait at most lock_timeout (PostgreSQL) or lock_wait_timeout
  * (MariaDB/MySQL) so that godwit never queues behind a long transaction
@@ -90,9 +139,21 @@ static bool is_pg(const struct gw_ctx *ctx)
  */
 static int session_setup(struct gw_ctx *ctx)
 {
-	return gw_conn_exec(ctx->conn, is_pg(ctx) ? "SET lock_timeout = '2s'"
-						  : "SET SESSION lock_wait_timeout = 2",
-			    &ctx->err);
+	static const char *const pg[] = {"SET lock_timeout = '2s'"};
+	/* Row locks wait as briefly; READ COMMITTED takes no gap locks while filling. */
+	static const char *const my[] = {
+		"SET SESSION lock_wait_timeout = 2",
+		"SET SESSION innodb_lock_wait_timeout = 2",
+		"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+	};
+	const char *const *v = is_pg(ctx) ? pg : my;
+	size_t n = is_pg(ctx) ? GW_ARRAY_SIZE(pg) : GW_ARRAY_SIZE(my);
+	int rc = 0;
+
+	catch_signals();
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = gw_conn_exec(ctx->conn, v[i], &ctx->err);
+	return rc;
 }
 
 /* Live table of op, NULL if the op has none or the table does not exist. */
@@ -113,51 +174,266 @@ static int describe_op(struct gw_ctx *ctx, const struct gw_op *op, struct gw_tab
 	return rc;
 }
 
-static bool steps_transactional(const struct gw_steps *s)
+/* A phase being run: what checkpoints, control and progress need. */
+struct phase_run {
+	struct gw_ctx *ctx;
+	const struct gw_migration *m;
+	enum gw_phase p;
+	char label[300];
+	bool record;              /* write checkpoints (forward runs) */
+	size_t op;                /* operation in progress */
+	const char *steps_json;   /* its forward steps */
+	const char *undo_json;    /* the phase's reverse, this operation included */
+	size_t stmt;              /* the step in progress */
+	long long rows_total;     /* estimate for the fill in progress, -1 unknown */
+	double last_print;
+	bool line_open;           /* a progress line is on the terminal */
+};
+
+static void end_line(struct phase_run *pr)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].flags & GW_STEP_NO_TXN)
-			return false;
-	return true;
+	if (pr->line_open)
+		fputc('\n', stderr);
+	pr->line_open = false;
+}
+
+static int set_state(struct phase_run *pr, enum gw_state to, const char *detail)
+{
+	end_line(pr);
+	return gw_store_transition(&pr->ctx->store, pr->m->id, pr->p, to, NULL, NULL, detail,
+				   &pr->ctx->err);
 }
 
 /*
- * Run steps, then the checkpoint write. On PostgreSQL, when every step can,
- * they run in one transaction with the checkpoint, so a crash leaves either
- * all or nothing. MariaDB/MySQL commit DDL implicitly: the checkpoint
- * follows the statements. A lock timeout is retried with backoff.
+ * Obey the operator and signals: a pause waits (checking every second)
+ * until resumed; "stop" or SIGINT/SIGTERM records the phase paused and
+ * returns GW_ERR_INTERRUPTED (exit 4).
  */
-static int run_steps(struct gw_ctx *ctx, const char *label, const struct gw_steps *s,
-		     const char *id, enum gw_phase p, const char *checkpoint, const char *undo)
+static int obey(struct phase_run *pr, struct gw_error *err)
 {
-	bool txn = is_pg(ctx) && steps_transactional(s);
+	bool paused = false;
+	char want[32];
+	int rc;
+
+	if (!pr->record)
+		return 0;
+	for (;;) {
+		if (stop_signal) {
+			rc = set_state(pr, GW_STATE_PAUSED, "stopped by signal");
+			if (rc == 0)
+				rc = gw_error_set(err, GW_ERR_INTERRUPTED,
+						  "%s: stopped by signal %d; run again to resume",
+						  pr->label, (int)stop_signal);
+			return rc;
+		}
+		rc = gw_store_desired(&pr->ctx->store, pr->m->id, pr->p, want, sizeof(want), err);
+		if (rc < 0)
+			return rc;
+		if (strcmp(want, "stop") == 0) {
+			rc = set_state(pr, GW_STATE_PAUSED, "stopped by operator");
+			if (rc == 0) {
+				rc = gw_error_set(err, GW_ERR_INTERRUPTED, "%s: stopped by operator",
+						  pr->label);
+				gw_error_hint(err, "godwit resume %s, then run again", pr->m->id);
+			}
+			return rc;
+		}
+		if (strcmp(want, "paused") != 0)
+			break;
+		if (!paused) {
+			rc = set_state(pr, GW_STATE_PAUSED, "paused by operator");
+			if (rc < 0)
+				return rc;
+			gw_info(pr->label, "paused by operator; waiting for 'godwit resume %s'",
+				pr->m->id);
+			paused = true;
+		}
+		rc = gw_store_progress(&pr->ctx->store, pr->m->id, pr->p, NULL, NULL,
+				       &(struct gw_progress){-1, -1, "{\"waiting\":\"paused by operator\"}"},
+				       err);
+		if (rc < 0)
+			return rc;
+		for (int i = 0; i < 10 && !stop_signal; i++)
+			sleep_ms(100);
+	}
+	if (paused) {
+		gw_info(pr->label, "resumed");
+		return set_state(pr, GW_STATE_RUNNING, "resumed");
+	}
+	return 0;
+}
+
+/*
+ * {"op":N,"stmt":K,"steps":[...],"fill":{...}} while operation N runs;
+ * {"op":N+1} once it is done (done).
+ */
+static char *phase_checkpoint(const struct phase_run *pr, size_t stmt, const char *fill,
+			      bool done)
+{
+	if (done)
+		return gw_asprintf("{\"op\":%zu}", pr->op + 1);
+	return gw_asprintf("{\"op\":%zu,\"stmt\":%zu,\"steps\":%s,\"fill\":%s}", pr->op, stmt,
+			   pr->steps_json, fill ? fill : "null");
+}
+
+static void show_progress(struct phase_run *pr, const struct gw_fill_progress *p)
+{
+	double t = now_ms();
+	char pct[16] = "", eta[32] = "";
+
+	if (!gw_log_enabled(GW_LOG_INFO) || (t - pr->last_print < (isatty(2) ? 250 : 10000)))
+		return;
+	pr->last_print = t;
+	if (p->rows_total > 0)
+		snprintf(pct, sizeof(pct), " (%.1f%%)",
+			 100.0 * (double)(p->rows_done < p->rows_total ? p->rows_done : p->rows_total) /
+				 (double)p->rows_total);
+	if (p->rows_total > p->rows_done && p->rows_per_s > 0) {
+		long s = (long)((double)(p->rows_total - p->rows_done) / p->rows_per_s);
+
+		snprintf(eta, sizeof(eta), "  ETA %ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+	}
+	if (isatty(2)) {
+		fprintf(stderr, "\r\033[K%s  %lld rows%s  %.0f rows/s%s  chunk %ld", pr->label,
+			p->rows_done, pct, p->rows_per_s, eta, p->chunk);
+		pr->line_open = true;
+	} else {
+		gw_info(pr->label, "%lld rows%s, %.0f rows/s%s, chunk %ld", p->rows_done, pct,
+			p->rows_per_s, eta, p->chunk);
+	}
+}
+
+static int fill_before_chunk(void *arg, const struct gw_fill_progress *p, struct gw_error *err)
+{
+	(void)p;
+	return obey(arg, err);
+}
+
+static int fill_checkpoint(void *arg, const char *ckpt, const struct gw_fill_progress *p,
+			   struct gw_error *err)
+{
+	struct phase_run *pr = arg;
+	char *text, *json;
+	int rc;
+
+	show_progress(pr, p);
+	if (!pr->record)
+		return 0;
+	text = phase_checkpoint(pr, pr->stmt, ckpt, false);
+	json = gw_asprintf("{\"rate\":%.0f,\"chunk\":%ld,\"chunk_ms\":%.0f,\"retries\":%ld}",
+			   p->rows_per_s, p->chunk, p->last_ms, p->retries);
+	rc = gw_store_progress(&pr->ctx->store, pr->m->id, pr->p, text, pr->undo_json,
+			       &(struct gw_progress){p->rows_done, p->rows_total, json}, err);
+	free(json);
+	free(text);
+	return rc;
+}
+
+static int run_fill(struct phase_run *pr, const struct gw_fill *f, const char *resume)
+{
+	struct gw_fill_hooks h = {pr, fill_before_chunk, fill_checkpoint};
+	long target = pr->m->options.chunk_time_ms > 0 ? pr->m->options.chunk_time_ms : 500;
+	double t0 = now_ms();
+	int rc;
+
+	gw_info(pr->label, "filling '%s' in chunks of about %ld ms", f->table, target);
+	rc = gw_fill_run(pr->ctx->conn, f, resume, pr->rows_total, (double)target, &h,
+			 &pr->ctx->err);
+	end_line(pr);
+	if (rc == 0)
+		gw_info(pr->label, "filled '%s' (%.1f s)", f->table, (now_ms() - t0) / 1000.0);
+	return rc;
+}
+
+/* Checkpoint: steps before next are done (all n: the operation is). */
+static int save(struct phase_run *pr, size_t next, size_t n, struct gw_error *err)
+{
+	char *ckpt;
+	int rc;
+
+	if (!pr->record)
+		return 0;
+	ckpt = phase_checkpoint(pr, next, NULL, next == n);
+	rc = gw_store_checkpoint(&pr->ctx->store, pr->m->id, pr->p, ckpt, pr->undo_json, err);
+	free(ckpt);
+	return rc;
+}
+
+/*
+ * Steps [k, j) as one unit: on PostgreSQL in one transaction with the
+ * checkpoint; on MariaDB/MySQL (DDL commits by itself) a single statement
+ * followed by the checkpoint. A lock timeout is retried with backoff. After
+ * a crash, the first statement of a resumed operation may have been applied
+ * already (MariaDB/MySQL): "already exists" there means done.
+ */
+static int run_unit(struct phase_run *pr, const struct gw_steps *s, size_t k, size_t j, bool txn,
+		    bool resumed)
+{
+	struct gw_ctx *ctx = pr->ctx;
 	int rc = 0;
 
 	for (int attempt = 0;; attempt++) {
 		struct gw_error e = GW_ERROR_INIT;
 
 		rc = txn ? gw_conn_exec(ctx->conn, "BEGIN", &e) : 0;
-		for (size_t i = 0; rc == 0 && i < s->n; i++) {
-			gw_info(label, "%s", s->v[i].sql);
+		for (size_t i = k; rc == 0 && i < j; i++) {
+			gw_info(pr->label, "%s", s->v[i].sql);
 			rc = gw_conn_exec(ctx->conn, s->v[i].sql, &e);
+			if (rc == GW_ERR_DB_EXISTS && resumed && !txn && i == k) {
+				gw_info(pr->label, "already applied before the interruption: %s", e.msg);
+				gw_error_clear(&e);
+				rc = 0;
+			}
 		}
-		if (rc == 0 && checkpoint)
-			rc = gw_store_checkpoint(&ctx->store, id, p, checkpoint, undo, &e);
+		if (rc == 0)
+			rc = save(pr, j, s->n, &e);
 		if (rc == 0 && txn)
 			rc = gw_conn_exec(ctx->conn, "COMMIT", &e);
 		if (rc == 0)
 			return 0;
 		if (txn && gw_conn_exec(ctx->conn, "ROLLBACK", NULL) < 0)
-			gw_warn(label, "could not roll back the failed transaction");
-		if (rc != GW_ERR_DB_LOCK_TIMEOUT || attempt + 1 >= LOCK_RETRIES ||
-		    (!txn && s->n > 1)) {
+			gw_warn(pr->label, "could not roll back the failed transaction");
+		if (rc != GW_ERR_DB_LOCK_TIMEOUT || attempt + 1 >= LOCK_RETRIES) {
 			ctx->err = e;
 			return rc;
 		}
-		gw_warn(label, "lock wait timed out, retrying (%d of %d)", attempt + 1,
+		gw_warn(pr->label, "lock wait timed out, retrying (%d of %d)", attempt + 1,
 			LOCK_RETRIES - 1);
 		sleep_ms(500L << attempt);
 	}
+}
+
+/*
+ * Run steps from step `from` on: fills by the copier (fill_resume is the
+ * checkpoint of the first one if it was interrupted), runs of transactional
+ * statements together on PostgreSQL, every other statement alone. The
+ * operator is obeyed between units.
+ */
+static int run_steps(struct phase_run *pr, const struct gw_steps *s, size_t from,
+		     const char *fill_resume)
+{
+	int rc = 0;
+
+	for (size_t k = from; rc == 0 && k < s->n;) {
+		size_t j = k + 1;
+		bool txn = is_pg(pr->ctx) && !s->v[k].fill && !(s->v[k].flags & GW_STEP_NO_TXN);
+
+		rc = obey(pr, &pr->ctx->err);
+		if (rc < 0)
+			break;
+		pr->stmt = k;
+		if (s->v[k].fill) {
+			rc = run_fill(pr, s->v[k].fill, k == from ? fill_resume : NULL);
+			if (rc == 0)
+				rc = save(pr, j, s->n, &pr->ctx->err);
+		} else {
+			while (txn && j < s->n && !s->v[j].fill && !(s->v[j].flags & GW_STEP_NO_TXN))
+				j++;
+			rc = run_unit(pr, s, k, j, txn, k == from && from > 0);
+		}
+		k = j;
+	}
+	return rc;
 }
 
 static int reload(struct gw_ctx *ctx, struct gw_applied_set *a)
@@ -194,92 +470,135 @@ static int check_files(struct gw_ctx *ctx, const struct gw_applied_set *a)
 	return 0;
 }
 
-/* Ops already done according to a phase checkpoint ("ops=N"). */
-static size_t ops_done(const char *checkpoint)
-{
-	unsigned long n = 0;
+/* Where a phase stopped: the operation, and within it the step and fill. */
+struct resume_point {
+	size_t op, stmt;
+	struct gw_steps steps;   /* recorded forward steps of op, n 0 if none */
+	char *fill;              /* fill checkpoint text, NULL if none */
+};
 
-	if (checkpoint && sscanf(checkpoint, "ops=%lu", &n) == 1)
-		return n;
-	return 0;
+static int parse_checkpoint(const char *text, struct resume_point *rp, struct gw_error *err)
+{
+	json_error_t jerr;
+	json_t *o, *steps, *fill;
+	int rc = 0;
+
+	memset(rp, 0, sizeof(*rp));
+	if (!text || !*text)
+		return 0;
+	o = json_loads(text, 0, &jerr);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return gw_error_set(err, GW_ERR_STATE, "phase checkpoint is not valid: %s", text);
+	}
+	rp->op = (size_t)json_integer_value(json_object_get(o, "op"));
+	rp->stmt = (size_t)json_integer_value(json_object_get(o, "stmt"));
+	steps = json_object_get(o, "steps");
+	fill = json_object_get(o, "fill");
+	if (json_is_array(steps))
+		rc = steps_from_array(steps, &rp->steps, err);
+	if (json_is_object(fill))
+		rp->fill = json_dumps(fill, JSON_COMPACT);
+	json_decref(o);
+	return rc;
+}
+
+/* Prepend rev (last operation's reverse) to undo, moving its steps. */
+static void undo_prepend(struct gw_steps *undo, struct gw_steps *rev)
+{
+	struct gw_steps all = GW_STEPS_INIT;
+
+	gw_steps_append(&all, rev);
+	gw_steps_append(&all, undo);
+	*undo = all;
 }
 
 /*
- * One phase of one migration, resumable: each operation's steps run with a
- * checkpoint, and its reverse (computed from the state before it ran) is
- * recorded before the next operation starts.
+ * One phase of one migration, resumable: each operation's steps run with
+ * checkpoints (and fills chunk by chunk), and its reverse, computed from
+ * the table before it ran, is recorded with them.
  */
 static int run_phase(struct gw_ctx *ctx, const struct gw_migration *m, struct gw_applied *a,
 		     enum gw_phase p)
 {
-	char label[300];
+	struct phase_run pr = {.ctx = ctx, .m = m, .p = p, .record = true, .rows_total = -1};
 	struct gw_steps undo = GW_STEPS_INIT;
-	size_t first = 0;
+	struct resume_point rp;
 	double t0 = now_ms();
 	long nstatements = 0;
 	char *undo_json = NULL;
 	int rc;
 
-	snprintf(label, sizeof(label), "%s:%s", m->id, gw_phase_name((int)p));
+	snprintf(pr.label, sizeof(pr.label), "%s:%s", m->id, gw_phase_name((int)p));
+	memset(&rp, 0, sizeof(rp));
 	if (a->state[p] == GW_STATE_RUNNING || a->state[p] == GW_STATE_FAILED ||
 	    a->state[p] == GW_STATE_PAUSED) {
-		first = ops_done(a->checkpoint[p]);
-		if (a->undo[p] && (rc = gw_steps_from_json(a->undo[p], &undo, &ctx->err)) < 0)
+		rc = parse_checkpoint(a->checkpoint[p], &rp, &ctx->err);
+		if (rc == 0 && a->undo[p])
+			rc = gw_steps_from_json(a->undo[p], &undo, &ctx->err);
+		if (rc < 0)
 			goto out;
-		gw_info(label, "resuming after %zu of %zu operations (was %s)", first, m->nops,
+		gw_info(pr.label, "resuming at operation %zu of %zu (was %s)", rp.op + 1, m->nops,
 			gw_state_name((int)a->state[p]));
 	}
-	rc = gw_store_transition(&ctx->store, m->id, p, GW_STATE_RUNNING, NULL, NULL, "started",
-				 &ctx->err);
+	rc = obey(&pr, &ctx->err);
+	if (rc == 0)
+		rc = gw_store_transition(&ctx->store, m->id, p, GW_STATE_RUNNING, NULL, NULL,
+					 "started", &ctx->err);
 	if (rc < 0)
 		goto out;
 
-	for (size_t i = first; i < m->nops; i++) {
+	for (size_t i = rp.op; i < m->nops; i++) {
 		struct gw_table_info *live = NULL;
 		struct gw_steps fwd = GW_STEPS_INIT, rev = GW_STEPS_INIT;
 		struct gw_phase_req req = {p, false, m, &m->ops[i], gw_conn_dialect(ctx->conn), NULL};
-		char checkpoint[32];
 		struct gw_error noinv = GW_ERROR_INIT;
+		bool resumed = i == rp.op && rp.steps.n;
+		char *steps_json = NULL;
 
 		rc = describe_op(ctx, &m->ops[i], &live);
 		req.live = live;
-		if (rc == 0)
+		if (rc == 0 && resumed) {
+			fwd = rp.steps;
+			memset(&rp.steps, 0, sizeof(rp.steps));
+		} else if (rc == 0) {
 			rc = gw_phase_steps(&req, &fwd, &ctx->err);
-		if (rc == 0) {
 			req.undo = true;
 			/* No inverse is not an error until someone asks to roll back. */
-			if (gw_phase_steps(&req, &rev, &noinv) == GW_ERR_NO_INVERSE) {
+			if (rc == 0 && gw_phase_steps(&req, &rev, &noinv) == GW_ERR_NO_INVERSE) {
 				gw_steps_release(&rev);
 				gw_steps_add(&rev, 0, gw_asprintf("-- no inverse: %s", noinv.msg));
 			}
-		}
-		/* The reverse of the phase undoes operations last first. */
-		for (size_t k = rev.n; rc == 0 && k > 0; k--) {
-			gw_steps_add(&undo, 0, NULL);
-			memmove(undo.v + 1, undo.v, (undo.n - 1) * sizeof(*undo.v));
-			undo.v[0] = rev.v[k - 1];
-			rev.v[k - 1].sql = NULL;
+			if (rc == 0 && fwd.n)
+				undo_prepend(&undo, &rev);
 		}
 		if (rc == 0 && fwd.n) {
 			free(undo_json);
 			undo_json = gw_steps_to_json(&undo);
-			snprintf(checkpoint, sizeof(checkpoint), "ops=%zu", i + 1);
-			/* The reverse goes with the checkpoint so that a resume keeps it. */
-			rc = run_steps(ctx, label, &fwd, m->id, p, checkpoint, undo_json);
+			steps_json = gw_steps_to_json(&fwd);
+			pr.op = i;
+			pr.steps_json = steps_json;
+			pr.undo_json = undo_json;
+			pr.rows_total = live ? live->row_estimate : -1;
+			rc = run_steps(&pr, &fwd, resumed ? rp.stmt : 0, resumed ? rp.fill : NULL);
 			nstatements += (long)fwd.n;
 		}
+		free(steps_json);
 		gw_steps_release(&fwd);
 		gw_steps_release(&rev);
 		gw_table_info_free(live);
 		if (rc < 0)
 			break;
 	}
+	if (rc == GW_ERR_INTERRUPTED)
+		goto out;
 	if (rc < 0) {
 		struct gw_error ignored = GW_ERROR_INIT;
 
+		end_line(&pr);
 		if (gw_store_transition(&ctx->store, m->id, p, GW_STATE_FAILED, ctx->err.msg, NULL,
 					NULL, &ignored) < 0)
-			gw_warn(label, "could not record the failure: %s", ignored.msg);
+			gw_warn(pr.label, "could not record the failure: %s", ignored.msg);
 		goto out;
 	}
 	free(undo_json);
@@ -287,9 +606,11 @@ static int run_phase(struct gw_ctx *ctx, const struct gw_migration *m, struct gw
 	rc = gw_store_transition(&ctx->store, m->id, p, GW_STATE_COMPLETED, NULL, undo_json,
 				 nstatements ? "completed" : "completed with no work", &ctx->err);
 	if (rc == 0)
-		gw_info(label, "completed (%ld statement%s, %.0f ms)", nstatements,
-			nstatements == 1 ? "" : "s", now_ms() - t0);
+		gw_info(pr.label, "completed (%ld step%s, %.1f s)", nstatements,
+			nstatements == 1 ? "" : "s", (now_ms() - t0) / 1000.0);
 out:
+	gw_steps_release(&rp.steps);
+	free(rp.fill);
 	free(undo_json);
 	gw_steps_release(&undo);
 	return rc;
@@ -523,7 +844,12 @@ static int rollback_phase(struct gw_ctx *ctx, const struct gw_migration *m,
 		goto out;
 	if (steps.n)
 		gw_info(label, "rolling back (%zu statement%s)", steps.n, steps.n == 1 ? "" : "s");
-	rc = run_steps(ctx, label, &steps, m->id, p, NULL, NULL);
+	{
+		struct phase_run pr = {.ctx = ctx, .m = m, .p = p, .rows_total = -1};
+
+		snprintf(pr.label, sizeof(pr.label), "%s", label);
+		rc = run_steps(&pr, &steps, 0, NULL);
+	}
 	if (rc < 0) {
 		struct gw_error ignored = GW_ERROR_INIT;
 

@@ -22,7 +22,8 @@ static const char *const pg_ddl[] = {
 	"CREATE TABLE IF NOT EXISTS {phases} ("
 	" migration_id varchar(255) NOT NULL, phase varchar(16) NOT NULL,"
 	" state varchar(16) NOT NULL, rows_done bigint NOT NULL DEFAULT 0, rows_total bigint,"
-	" checkpoint text, undo_steps text, owner varchar(255), heartbeat timestamptz, error text,"
+	" checkpoint text, undo_steps text, progress text, owner varchar(255), heartbeat timestamptz,"
+	" error text,"
 	" blocked_ms bigint, started_at timestamptz, finished_at timestamptz,"
 	" updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (migration_id, phase))",
 	"CREATE TABLE IF NOT EXISTS {control} ("
@@ -47,7 +48,8 @@ static const char *const my_ddl[] = {
 	"CREATE TABLE IF NOT EXISTS {phases} ("
 	" migration_id varchar(255) NOT NULL, phase varchar(16) NOT NULL,"
 	" state varchar(16) NOT NULL, rows_done bigint NOT NULL DEFAULT 0, rows_total bigint,"
-	" checkpoint longtext, undo_steps longtext, owner varchar(255), heartbeat datetime(6),"
+	" checkpoint longtext, undo_steps longtext, progress text, owner varchar(255),"
+	" heartbeat datetime(6),"
 	" error text, blocked_ms bigint, started_at datetime(6), finished_at datetime(6),"
 	" updated_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
 	" PRIMARY KEY (migration_id, phase)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
@@ -430,8 +432,59 @@ out:
 int gw_store_checkpoint(struct gw_store *s, const char *id, enum gw_phase p,
 			const char *checkpoint, const char *undo, struct gw_error *err)
 {
-	return run(s, "UPDATE {phases} SET checkpoint = $3, undo_steps = COALESCE($4, undo_steps),"
-		      " heartbeat = {now}, updated_at = {now}"
-		      " WHERE migration_id = $1 AND phase = $2", 4,
-		   (const char *const[]){id, gw_phase_name((int)p), checkpoint, undo}, NULL, err);
+	return gw_store_progress(s, id, p, checkpoint, undo, NULL, err);
+}
+
+int gw_store_progress(struct gw_store *s, const char *id, enum gw_phase p,
+		      const char *checkpoint, const char *undo, const struct gw_progress *pr,
+		      struct gw_error *err)
+{
+	char done[32] = "", total[32] = "";
+
+	if (pr) {
+		snprintf(done, sizeof(done), "%lld", pr->rows_done);
+		if (pr->rows_total >= 0)
+			snprintf(total, sizeof(total), "%lld", pr->rows_total);
+	}
+	return run(s, "UPDATE {phases} SET checkpoint = COALESCE($3, checkpoint),"
+		      " undo_steps = COALESCE($4, undo_steps),"
+		      " rows_done = COALESCE($5, rows_done), rows_total = COALESCE($6, rows_total),"
+		      " progress = COALESCE($7, progress), heartbeat = {now}, updated_at = {now}"
+		      " WHERE migration_id = $1 AND phase = $2", 7,
+		   (const char *const[]){id, gw_phase_name((int)p), checkpoint, undo,
+					 pr ? done : NULL, pr && *total ? total : NULL,
+					 pr ? pr->json : NULL},
+		   NULL, err);
+}
+
+/* MariaDB/MySQL and PostgreSQL spell an upsert differently. */
+int gw_store_control(struct gw_store *s, const char *id, enum gw_phase p, const char *desired,
+		     struct gw_error *err)
+{
+	const char *params[4] = {id, gw_phase_name((int)p), desired, s->who};
+
+	if (is_pg(s))
+		return run(s, "INSERT INTO {control} (migration_id, phase, desired_state, updated_by)"
+			      " VALUES ($1, $2, $3, $4) ON CONFLICT (migration_id, phase) DO UPDATE"
+			      " SET desired_state = $3, updated_by = $4, updated_at = {now}",
+			   4, params, NULL, err);
+	return run(s, "INSERT INTO {control} (migration_id, phase, desired_state, updated_by)"
+		      " VALUES ($1, $2, $3, $4) ON DUPLICATE KEY UPDATE"
+		      " desired_state = $3, updated_by = $4, updated_at = {now}",
+		   4, params, NULL, err);
+}
+
+int gw_store_desired(struct gw_store *s, const char *id, enum gw_phase p, char *out,
+		     size_t outsz, struct gw_error *err)
+{
+	struct gw_result *r = NULL;
+	int rc = run(s, "SELECT desired_state, updated_by FROM {control}"
+			" WHERE migration_id = $1 AND phase = $2", 2,
+		     (const char *const[]){id, gw_phase_name((int)p)}, &r, err);
+
+	out[0] = '\0';
+	if (rc == 0 && r->nrows == 1 && gw_result_get(r, 0, 0))
+		snprintf(out, outsz, "%s", gw_result_get(r, 0, 0));
+	gw_result_free(r);
+	return rc;
 }

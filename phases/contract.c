@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "godwit/buf.h"
+#include "godwit/triggers.h"
 #include "phases_int.h"
 
 static const char *path_of(const struct gw_phase_req *req)
@@ -85,7 +86,13 @@ static int contract_op(const struct gw_phase_req *req, struct gw_steps *out,
 		d->rename_table(out, op->from, op->to);
 		return 0;
 	case GW_OP_ADD_COLUMN:
-		if (gw_add_column_defers_not_null(op)) {
+		if (gw_add_column_defers_not_null(op) && d->id == GW_DIALECT_POSTGRES) {
+			/* Backfill validated the check that spares this a scan. */
+			char *check = gw_sync_name(op->table, op->column.name, "nn");
+
+			gw_not_null_set(out, d, op->table, op->column.name, check);
+			free(check);
+		} else if (gw_add_column_defers_not_null(op)) {
 			struct gw_alter a = {.table = op->table, .column = op->column.name,
 					     .nullable = GW_FALSE};
 
@@ -94,9 +101,6 @@ static int contract_op(const struct gw_phase_req *req, struct gw_steps *out,
 		return 0;
 	case GW_OP_DROP_COLUMN:
 		d->drop_column(out, op->table, op->column_name);
-		return 0;
-	case GW_OP_RENAME_COLUMN:
-		d->rename_column(out, op->table, op->from, op->to, gw_live_column(req, op->from));
 		return 0;
 	case GW_OP_ALTER_COLUMN:
 		return alter_forward(req, out, err);
@@ -142,9 +146,6 @@ static int contract_undo(const struct gw_phase_req *req, struct gw_steps *out,
 		return 0;
 	case GW_OP_DROP_COLUMN:
 		return gw_down_or_refuse(req, out, "the column and its data were dropped", err);
-	case GW_OP_RENAME_COLUMN:
-		d->rename_column(out, op->table, op->to, op->from, gw_live_column(req, op->from));
-		return 0;
 	case GW_OP_ALTER_COLUMN:
 		return alter_reverse(req, out, err);
 	case GW_OP_DROP_INDEX:

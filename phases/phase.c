@@ -95,19 +95,81 @@ void gw_steps_add(struct gw_steps *s, unsigned flags, char *sql_owned)
 	}
 	s->v[s->n].sql = sql_owned;
 	s->v[s->n].flags = flags;
+	s->v[s->n].fill = NULL;
 	s->n++;
+}
+
+void gw_steps_add_fill_raw(struct gw_steps *s, const struct gw_dialect *d, const char *table,
+			   const char *set, const char *where, const char *mode)
+{
+	struct gw_fill *f = gw_calloc(1, sizeof(*f));
+	struct gw_buf b = GW_BUF_INIT;
+
+	f->table = gw_strdup(table);
+	f->set = gw_strdup(set);
+	f->where = gw_strdup(where);
+	f->mode = gw_strdup(mode);
+	gw_buf_puts(&b, "UPDATE ");
+	d->ident(&b, table);
+	gw_buf_printf(&b, " SET %s", set);
+	if (where)
+		gw_buf_printf(&b, " WHERE (%s)", where);
+	gw_buf_printf(&b, " -- in keyset chunks%s",
+		      mode ? ", the triggers filling the old column" : "");
+	gw_steps_add(s, 0, gw_buf_detach(&b));
+	s->v[s->n - 1].fill = f;
+}
+
+void gw_steps_add_fill(struct gw_steps *s, const struct gw_dialect *d, const char *table,
+		       size_t n, const struct gw_assign *set, const char *where)
+{
+	struct gw_buf b = GW_BUF_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			gw_buf_puts(&b, ", ");
+		d->ident(&b, set[i].column);
+		gw_buf_printf(&b, " = (%s)", set[i].expr);
+	}
+	gw_steps_add_fill_raw(s, d, table, b.data, where, NULL);
+	gw_buf_release(&b);
+}
+
+void gw_steps_append(struct gw_steps *to, struct gw_steps *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		gw_steps_add(to, from->v[i].flags, from->v[i].sql);
+		to->v[to->n - 1].fill = from->v[i].fill;
+	}
+	free(from->v);
+	memset(from, 0, sizeof(*from));
+}
+
+static void fill_free(struct gw_fill *f)
+{
+	if (!f)
+		return;
+	free(f->table);
+	free(f->set);
+	free(f->where);
+	free(f->mode);
+	free(f);
 }
 
 void gw_steps_release(struct gw_steps *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].sql);
+		fill_free(s->v[i].fill);
+	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
 
 int gw_phase_steps(const struct gw_phase_req *req, struct gw_steps *out, struct gw_error *err)
 {
+	if (gw_inplace(req->op))
+		return gw_inplace_steps(req, out, err);
 	switch (req->phase) {
 	case GW_PHASE_EXPAND:
 		return gw_expand_steps(req, out, err);
@@ -151,21 +213,53 @@ const struct gw_column_info *gw_live_column(const struct gw_phase_req *req, cons
 	return req->live ? gw_table_info_column(req->live, col) : NULL;
 }
 
-char *gw_update_sql(const struct gw_dialect *d, const char *table, size_t n,
-		    const struct gw_assign *set, const char *where)
+void gw_alter_table_prefix(struct gw_buf *b, const struct gw_dialect *d, const char *table)
+{
+	gw_buf_puts(b, "ALTER TABLE ");
+	d->ident(b, table);
+	gw_buf_putc(b, ' ');
+}
+
+void gw_not_null_prove(struct gw_steps *out, const struct gw_dialect *d, const char *table,
+		       const char *column, const char *check)
 {
 	struct gw_buf b = GW_BUF_INIT;
 
-	gw_buf_puts(&b, "UPDATE ");
-	d->ident(&b, table);
-	gw_buf_puts(&b, " SET ");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			gw_buf_puts(&b, ", ");
-		d->ident(&b, set[i].column);
-		gw_buf_printf(&b, " = (%s)", set[i].expr);
-	}
-	if (where)
-		gw_buf_printf(&b, " WHERE (%s)", where);
-	return gw_buf_detach(&b);
+	/* A check left by an interrupted run is replaced. */
+	gw_drop_check_if_exists(out, d, table, check);
+	gw_alter_table_prefix(&b, d, table);
+	gw_buf_puts(&b, "ADD CONSTRAINT ");
+	d->ident(&b, check);
+	gw_buf_puts(&b, " CHECK (");
+	d->ident(&b, column);
+	gw_buf_puts(&b, " IS NOT NULL) NOT VALID");
+	gw_steps_add(out, GW_STEP_MAY_BLOCK, gw_buf_detach(&b));
+	gw_alter_table_prefix(&b, d, table);
+	gw_buf_puts(&b, "VALIDATE CONSTRAINT ");
+	d->ident(&b, check);
+	gw_steps_add(out, 0, gw_buf_detach(&b));
+}
+
+void gw_not_null_set(struct gw_steps *out, const struct gw_dialect *d, const char *table,
+		     const char *column, const char *check)
+{
+	struct gw_buf b = GW_BUF_INIT;
+
+	gw_alter_table_prefix(&b, d, table);
+	gw_buf_puts(&b, "ALTER COLUMN ");
+	d->ident(&b, column);
+	gw_buf_puts(&b, " SET NOT NULL, DROP CONSTRAINT IF EXISTS ");
+	d->ident(&b, check);
+	gw_steps_add(out, GW_STEP_MAY_BLOCK, gw_buf_detach(&b));
+}
+
+void gw_drop_check_if_exists(struct gw_steps *out, const struct gw_dialect *d,
+			     const char *table, const char *check)
+{
+	struct gw_buf b = GW_BUF_INIT;
+
+	gw_alter_table_prefix(&b, d, table);
+	gw_buf_puts(&b, "DROP CONSTRAINT IF EXISTS ");
+	d->ident(&b, check);
+	gw_steps_add(out, 0, gw_buf_detach(&b));
 }

@@ -21,8 +21,24 @@ GW_MUSTCHECK int gw_down_or_refuse(const struct gw_phase_req *req, struct gw_ste
 /* The live column named col, or NULL (offline, or no such column). */
 const struct gw_column_info *gw_live_column(const struct gw_phase_req *req, const char *col);
 
-/* "UPDATE t SET a = (x), b = (y) [WHERE (w)]" */
-char *gw_update_sql(const struct gw_dialect *d, const char *table, size_t n,
-		    const struct gw_assign *set, const char *where);
+/* Append "ALTER TABLE t ". */
+void gw_alter_table_prefix(struct gw_buf *b, const struct gw_dialect *d, const char *table);
+
+/* True for the column changes done in place (phases/inplace.c), all phases. */
+bool gw_inplace(const struct gw_op *op);
+GW_MUSTCHECK int gw_inplace_steps(const struct gw_phase_req *req, struct gw_steps *out,
+				  struct gw_error *err);
+
+/*
+ * NOT NULL on PostgreSQL without a long lock: a CHECK (c IS NOT NULL) NOT
+ * VALID, validated while writes go on (backfill); then SET NOT NULL, which
+ * the valid check spares its scan, and the check dropped (contract).
+ */
+void gw_not_null_prove(struct gw_steps *out, const struct gw_dialect *d, const char *table,
+		       const char *column, const char *check);
+void gw_not_null_set(struct gw_steps *out, const struct gw_dialect *d, const char *table,
+		     const char *column, const char *check);
+void gw_drop_check_if_exists(struct gw_steps *out, const struct gw_dialect *d,
+			     const char *table, const char *check);
 
 #endif

@@ -464,7 +464,7 @@ static int conn_connect(const struct gw_url *url, struct gw_conn **out, struct g
 	rc = set_options(my, url, &require_tls, err);
 	if (rc < 0)
 		goto out;
-	if (!mysql_real_connect(my, host, url->user, password, url->database, port, sock, 0)) {
+	if (!mysql_real_connect(my, host, url->user, password, url->database, port, sock, CLIENT_FOUND_ROWS)) {
 		char *what = gw_asprintf("could not connect to mysql server at '%s'", where);
 
 		rc = db_error(err, my, GW_ERR_CONNECT, what);

@@ -344,7 +344,7 @@ static void drop_index(struct gw_steps *out, const char *table, const char *name
 {
 	struct gw_buf b = GW_BUF_INIT;
 
-	gw_buf_puts(&b, "DROP INDEX ");
+	gw_buf_puts(&b, "DROP INDEX IF EXISTS ");
 	ident(&b, name);
 	gw_buf_puts(&b, " ON ");
 	ident(&b, table);

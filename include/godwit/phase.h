@@ -53,9 +53,22 @@ enum {
 	GW_STEP_MAY_BLOCK = 1 << 1, /* takes a lock that blocks writes while it runs */
 };
 
+/*
+ * A fill: "UPDATE table SET set [WHERE where]" that the copier runs in
+ * keyset chunks, each chunk committed with the phase checkpoint.
+ */
+struct gw_fill {
+	char *table;
+	char *set;       /* rendered assignments: "`b` = (`a`)" */
+	char *where;     /* extra condition, NULL if none */
+	char *mode;      /* NULL: godwit's triggers let the fill through; "down":
+			    they fill the old column from the new (see triggers.h) */
+};
+
 struct gw_step {
-	char *sql;       /* owned */
-	unsigned flags;  /* GW_STEP_* */
+	char *sql;              /* owned; for a fill, the whole UPDATE for display */
+	unsigned flags;         /* GW_STEP_* */
+	struct gw_fill *fill;   /* owned, NULL for a plain statement */
 };
 
 struct gw_steps {
@@ -65,6 +78,14 @@ struct gw_steps {
 #define GW_STEPS_INIT {0, 0, NULL}
 
 void gw_steps_add(struct gw_steps *s, unsigned flags, char *sql_owned);
+/* Append a fill of table: set (n assignments) where rows match where (may be NULL). */
+void gw_steps_add_fill(struct gw_steps *s, const struct gw_dialect *d, const char *table,
+		       size_t n, const struct gw_assign *set, const char *where);
+/* Append a fill given its parts (copied), as stored. */
+void gw_steps_add_fill_raw(struct gw_steps *s, const struct gw_dialect *d, const char *table,
+			   const char *set, const char *where, const char *mode);
+/* Move every step of from to the end of to; from is left empty. */
+void gw_steps_append(struct gw_steps *to, struct gw_steps *from);
 void gw_steps_release(struct gw_steps *s);
 
 /*

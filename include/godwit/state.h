@@ -100,6 +100,30 @@ GW_MUSTCHECK int gw_store_transition(struct gw_store *s, const char *id, enum gw
 GW_MUSTCHECK int gw_store_checkpoint(struct gw_store *s, const char *id, enum gw_phase p,
 				     const char *checkpoint, const char *undo,
 				     struct gw_error *err);
+/* Progress of a phase, recorded with its checkpoint. */
+struct gw_progress {
+	long long rows_done;
+	long long rows_total;   /* -1 if unknown */
+	const char *json;       /* {"rate":..., "chunk":..., "waiting":...} or NULL */
+};
+
+/*
+ * As gw_store_checkpoint, NULL leaving a field as it is, with progress pr
+ * (may be NULL). Also refreshes the heartbeat.
+ */
+GW_MUSTCHECK int gw_store_progress(struct gw_store *s, const char *id, enum gw_phase p,
+				   const char *checkpoint, const char *undo,
+				   const struct gw_progress *pr, struct gw_error *err);
+
+/*
+ * Operator control: set the desired state of a phase ("paused", "stop",
+ * or NULL for none), and read it (out "" when none).
+ */
+GW_MUSTCHECK int gw_store_control(struct gw_store *s, const char *id, enum gw_phase p,
+				  const char *desired, struct gw_error *err);
+GW_MUSTCHECK int gw_store_desired(struct gw_store *s, const char *id, enum gw_phase p,
+				  char *out, size_t outsz, struct gw_error *err);
+
 /* Append an event. */
 GW_MUSTCHECK int gw_store_event(struct gw_store *s, const char *id, int phase,
 				const char *from, const char *to, const char *detail,
