@@ -40,6 +40,12 @@ static const struct gw_cmd commands[] = {
 	 "Roll back one phase of REV, or all of its phases latest first."},
 	{"stamp", cmd_stamp, LOCK, "godwit stamp REV",
 	 "Record REV and its ancestors as applied without running anything (base: none)."},
+	{"pause", cmd_pause, STORE, "godwit pause REV[:PHASE] [--stop]",
+	 "Pause a migration (or one phase): the runner stops within one chunk and waits.\n"
+	 "  --stop   the runner records the phase paused and exits with status 4 instead\n"
+	 "A paused phase stays paused, across runner restarts, until resumed."},
+	{"resume", cmd_resume, STORE, "godwit resume REV[:PHASE]",
+	 "Lift a pause: a waiting runner goes on within a second; otherwise run again."},
 	{"current", cmd_current, STORE, "godwit current",
 	 "Show the applied heads, and any migration with phases in flight."},
 	{"history", cmd_history, FILES, "godwit history [--verbose]",
@@ -48,9 +54,11 @@ static const struct gw_cmd commands[] = {
 	{"heads", cmd_heads, FILES, "godwit heads", "List the head revisions."},
 	{"branches", cmd_branches, FILES, "godwit branches",
 	 "List branch points and the revisions that branch from them."},
-	{"status", cmd_status, STORE, "godwit status [--json]",
-	 "Every recorded migration and the state of each phase.\n"
-	 "  --json   machine-readable output"},
+	{"status", cmd_status, STORE, "godwit status [--json] [--watch]",
+	 "Every migration and the state of each phase: rows done, %, rows/s, ETA, chunk size,\n"
+	 "why it waits, operator control.\n"
+	 "  --json    machine-readable output\n"
+	 "  --watch   refresh every second until interrupted"},
 	{"plan", cmd_plan, FILES, "godwit plan [TARGET] [--offline --dialect mysql|postgres]",
 	 "Print the SQL of every phase up to TARGET without running it.\n"
 	 "  --offline          do not connect; assume nothing is applied\n"

@@ -252,6 +252,8 @@ static void applied_release(struct gw_applied *a)
 		free(a->checkpoint[p]);
 		free(a->error[p]);
 		free(a->updated_at[p]);
+		free(a->progress[p]);
+		free(a->desired[p]);
 	}
 }
 
@@ -290,15 +292,18 @@ bool gw_applied_done(const struct gw_applied *a)
 
 int gw_store_load(struct gw_store *s, struct gw_applied_set *out, struct gw_error *err)
 {
-	struct gw_result *m = NULL, *ph = NULL;
+	struct gw_result *m = NULL, *ph = NULL, *ctl = NULL;
 	int rc;
 
 	rc = run(s, "SELECT id, parents, checksum, message, applied_at FROM {migrations}"
 		    " ORDER BY applied_at, id", 0, NULL, &m, err);
 	if (rc < 0)
 		goto out;
-	rc = run(s, "SELECT migration_id, phase, state, undo_steps, checkpoint, error, updated_at"
-		    " FROM {phases}", 0, NULL, &ph, err);
+	rc = run(s, "SELECT migration_id, phase, state, undo_steps, checkpoint, error, updated_at,"
+		    " rows_done, rows_total, progress FROM {phases}", 0, NULL, &ph, err);
+	if (rc == 0)
+		rc = run(s, "SELECT migration_id, phase, desired_state FROM {control}"
+			    " WHERE desired_state IS NOT NULL", 0, NULL, &ctl, err);
 	if (rc < 0)
 		goto out;
 	out->n = (size_t)m->nrows;
@@ -324,10 +329,21 @@ int gw_store_load(struct gw_store *s, struct gw_applied_set *out, struct gw_erro
 		a->checkpoint[p] = gw_strdup(gw_result_get(ph, i, 4));
 		a->error[p] = gw_strdup(gw_result_get(ph, i, 5));
 		a->updated_at[p] = gw_strdup(gw_result_get(ph, i, 6));
+		a->rows_done[p] = gw_result_get(ph, i, 7) ? atoll(gw_result_get(ph, i, 7)) : 0;
+		a->rows_total[p] = gw_result_get(ph, i, 8) ? atoll(gw_result_get(ph, i, 8)) : -1;
+		a->progress[p] = gw_strdup(gw_result_get(ph, i, 9));
+	}
+	for (int i = 0; i < ctl->nrows; i++) {
+		struct gw_applied *a = gw_applied_find(out, gw_result_get(ctl, i, 0));
+		int p = gw_phase_parse(gw_result_get(ctl, i, 1));
+
+		if (a && p >= 0)
+			a->desired[p] = gw_strdup(gw_result_get(ctl, i, 2));
 	}
 out:
 	gw_result_free(m);
 	gw_result_free(ph);
+	gw_result_free(ctl);
 	if (rc < 0)
 		gw_applied_set_release(out);
 	return rc;

@@ -345,6 +345,17 @@ static void contract_mysql(const struct gw_phase_req *req, const struct change *
 	gw_buf_printf(&b, " %s %s", c->type, c->not_null ? "NOT NULL" : "NULL");
 	if (c->default_expr)
 		gw_buf_printf(&b, " DEFAULT %s", c->default_expr);
+	/* Where the old column was. */
+	for (size_t i = 0; req->live && i < req->live->ncolumns; i++) {
+		if (strcmp(req->live->columns[i].name, c->old_col) != 0)
+			continue;
+		if (i == 0) {
+			gw_buf_puts(&b, " FIRST");
+		} else {
+			gw_buf_puts(&b, " AFTER ");
+			d->ident(&b, req->live->columns[i - 1].name);
+		}
+	}
 	gw_buf_puts(&b, ", LOCK=NONE");
 	gw_steps_add(out, 0, gw_buf_detach(&b));
 	if (ren.len) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -163,15 +164,87 @@ int cmd_branches(int argc, char **argv, struct gw_ctx *ctx)
 	return rc;
 }
 
-int cmd_status(int argc, char **argv, struct gw_ctx *ctx)
+/* Progress of phase p of r as JSON (owned), from its row and progress text. */
+static json_t *phase_json(const struct gw_applied *r, int p)
+{
+	json_t *ph = json_pack("{s:s}", "state",
+			       gw_state_name(r ? (int)r->state[p] : GW_STATE_PENDING));
+	json_t *pr;
+	double rate;
+
+	if (!r)
+		return ph;
+	if (r->rows_done[p] > 0 || r->rows_total[p] > 0) {
+		json_object_set_new(ph, "rows_done", json_integer(r->rows_done[p]));
+		if (r->rows_total[p] >= 0)
+			json_object_set_new(ph, "rows_total", json_integer(r->rows_total[p]));
+		if (r->rows_total[p] > 0)
+			json_object_set_new(ph, "percent",
+					    json_real(100.0 * (double)(r->rows_done[p] < r->rows_total[p]
+									   ? r->rows_done[p]
+									   : r->rows_total[p]) /
+						      (double)r->rows_total[p]));
+	}
+	pr = r->progress[p] ? json_loads(r->progress[p], 0, NULL) : NULL;
+	if (json_is_object(pr)) {
+		json_object_update(ph, pr);
+		rate = json_number_value(json_object_get(pr, "rate"));
+		if (r->state[p] == GW_STATE_RUNNING && rate > 0 && r->rows_total[p] > r->rows_done[p])
+			json_object_set_new(ph, "eta_s",
+					    json_integer((json_int_t)((double)(r->rows_total[p] -
+									       r->rows_done[p]) /
+								      rate)));
+	}
+	json_decref(pr);
+	if (r->state[p] != GW_STATE_PAUSED && r->state[p] != GW_STATE_RUNNING)
+		json_object_del(ph, "waiting");
+	if (r->desired[p])
+		json_object_set_new(ph, "control", json_string(r->desired[p]));
+	if (r->error[p])
+		json_object_set_new(ph, "error", json_string(r->error[p]));
+	if (r->updated_at[p])
+		json_object_set_new(ph, "updated_at", json_string(r->updated_at[p]));
+	return ph;
+}
+
+static void print_phase_detail(const char *name, json_t *ph)
+{
+	json_t *v;
+
+	if (!json_object_get(ph, "rows_done") && !json_object_get(ph, "control") &&
+	    !json_object_get(ph, "waiting"))
+		return;
+	printf("    %-9s %-11s", name, json_string_value(json_object_get(ph, "state")));
+	if ((v = json_object_get(ph, "rows_done"))) {
+		printf(" %lld", (long long)json_integer_value(v));
+		if ((v = json_object_get(ph, "rows_total")))
+			printf("/%lld", (long long)json_integer_value(v));
+		printf(" rows");
+	}
+	if ((v = json_object_get(ph, "percent")))
+		printf(" (%.1f%%)", json_real_value(v));
+	if ((v = json_object_get(ph, "rate")))
+		printf("  %.0f rows/s", json_number_value(v));
+	if ((v = json_object_get(ph, "eta_s"))) {
+		long t = (long)json_integer_value(v);
+
+		printf("  ETA %ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	}
+	if ((v = json_object_get(ph, "chunk")))
+		printf("  chunk %lld", (long long)json_integer_value(v));
+	if ((v = json_object_get(ph, "waiting")))
+		printf("  waiting: %s", json_string_value(v));
+	if ((v = json_object_get(ph, "control")))
+		printf("  [control: %s]", json_string_value(v));
+	printf("\n");
+}
+
+static int status_once(struct gw_ctx *ctx, bool json)
 {
 	struct gw_applied_set a = GW_APPLIED_SET_INIT;
-	bool json = has_flag(argc, argv, "--json", NULL);
 	json_t *out = NULL;
-	int rc = only_flags(ctx, argc, argv, "--json", NULL);
+	int rc = gw_store_load(&ctx->store, &a, &ctx->err);
 
-	if (rc == 0)
-		rc = gw_store_load(&ctx->store, &a, &ctx->err);
 	if (rc < 0)
 		goto out;
 	out = json_array();
@@ -181,31 +254,24 @@ int cmd_status(int argc, char **argv, struct gw_ctx *ctx)
 		json_t *o = json_pack("{s:s, s:s}", "id", m->id, "message", m->message);
 		json_t *phases = json_object();
 
-		for (int p = 0; p < GW_NPHASES; p++) {
-			json_t *ph = json_pack("{s:s}", "state",
-					       gw_state_name(r ? (int)r->state[p] : GW_STATE_PENDING));
-
-			if (r && r->error[p])
-				json_object_set_new(ph, "error", json_string(r->error[p]));
-			if (r && r->updated_at[p])
-				json_object_set_new(ph, "updated_at", json_string(r->updated_at[p]));
-			json_object_set_new(phases, gw_phase_name(p), ph);
-		}
+		for (int p = 0; p < GW_NPHASES; p++)
+			json_object_set_new(phases, gw_phase_name(p), phase_json(r, p));
 		json_object_set_new(o, "phases", phases);
 		json_object_set_new(o, "applied", json_boolean(r && gw_applied_done(r)));
 		json_array_append_new(out, o);
 		if (json)
 			continue;
 		printf("%-32s ", m->id);
-		if (r) {
+		if (r)
 			print_phases(stdout, r);
-		} else {
+		else
 			printf("not applied");
-		}
 		printf("\n");
-		for (int p = 0; r && p < GW_NPHASES; p++)
+		for (int p = 0; r && p < GW_NPHASES; p++) {
+			print_phase_detail(gw_phase_name(p), json_object_get(phases, gw_phase_name(p)));
 			if (r->error[p])
 				printf("    %s error: %s\n", gw_phase_name(p), r->error[p]);
+		}
 	}
 	if (json) {
 		char *s = json_dumps(out, JSON_INDENT(2));
@@ -216,5 +282,25 @@ int cmd_status(int argc, char **argv, struct gw_ctx *ctx)
 out:
 	json_decref(out);
 	gw_applied_set_release(&a);
+	return rc;
+}
+
+int cmd_status(int argc, char **argv, struct gw_ctx *ctx)
+{
+	bool json = has_flag(argc, argv, "--json", NULL);
+	bool watch = has_flag(argc, argv, "--watch", NULL);
+	int rc = only_flags(ctx, argc, argv, "--json", "--watch");
+
+	while (rc == 0) {
+		if (watch && isatty(1))
+			printf("\033[H\033[J");
+		rc = status_once(ctx, json);
+		fflush(stdout);
+		if (!watch)
+			break;
+		if (!isatty(1))
+			printf("\n");
+		sleep(1);
+	}
 	return rc;
 }

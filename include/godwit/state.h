@@ -56,6 +56,10 @@ struct gw_applied {
 	char *checkpoint[GW_NPHASES];/* phase checkpoint text, or NULL */
 	char *error[GW_NPHASES];
 	char *updated_at[GW_NPHASES];
+	long long rows_done[GW_NPHASES];
+	long long rows_total[GW_NPHASES];  /* -1 if unknown */
+	char *progress[GW_NPHASES];        /* JSON: rate, chunk, waiting; or NULL */
+	char *desired[GW_NPHASES];         /* operator control: "paused", "stop" or NULL */
 };
 
 struct gw_applied_set {
