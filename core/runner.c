@@ -375,6 +375,8 @@ static int run_unit(struct phase_run *pr, const struct gw_steps *s, size_t k, si
 	for (int attempt = 0;; attempt++) {
 		struct gw_error e = GW_ERROR_INIT;
 
+		double t0 = now_ms();
+
 		rc = txn ? gw_conn_exec(ctx->conn, "BEGIN", &e) : 0;
 		for (size_t i = k; rc == 0 && i < j; i++) {
 			gw_info(pr->label, "%s", s->v[i].sql);
@@ -389,10 +391,15 @@ static int run_unit(struct phase_run *pr, const struct gw_steps *s, size_t k, si
 			rc = save(pr, j, s->n, &e);
 		if (rc == 0 && txn)
 			rc = gw_conn_exec(ctx->conn, "COMMIT", &e);
+		if (rc == 0 && (s->v[k].flags & GW_STEP_LOCKED))
+			gw_info(pr->label, "writes were blocked for %.0f ms", now_ms() - t0);
 		if (rc == 0)
 			return 0;
 		if (txn && gw_conn_exec(ctx->conn, "ROLLBACK", NULL) < 0)
 			gw_warn(pr->label, "could not roll back the failed transaction");
+		if ((s->v[k].flags & GW_STEP_LOCKED) &&
+		    gw_conn_exec(ctx->conn, "UNLOCK TABLES", NULL) < 0)
+			gw_warn(pr->label, "could not unlock the tables");
 		if (rc != GW_ERR_DB_LOCK_TIMEOUT || attempt + 1 >= LOCK_RETRIES) {
 			ctx->err = e;
 			return rc;
@@ -428,6 +435,9 @@ static int run_steps(struct phase_run *pr, const struct gw_steps *s, size_t from
 				rc = save(pr, j, s->n, &pr->ctx->err);
 		} else {
 			while (txn && j < s->n && !s->v[j].fill && !(s->v[j].flags & GW_STEP_NO_TXN))
+				j++;
+			while (!txn && (s->v[k].flags & GW_STEP_LOCKED) && j < s->n &&
+			       (s->v[j].flags & GW_STEP_LOCKED))
 				j++;
 			rc = run_unit(pr, s, k, j, txn, k == from && from > 0);
 		}

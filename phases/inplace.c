@@ -305,65 +305,20 @@ static void contract_pg(const struct gw_phase_req *req, const struct change *c,
 	free(check);
 }
 
-/*
- * MariaDB/MySQL: the triggers go first, then one ALTER (atomic) that
- * drops the old column and its indexes and settles the new column, with
- * LOCK=NONE so the server refuses rather than block writes; then the
- * index copies take the old names.
- */
-static void contract_mysql(const struct gw_phase_req *req, const struct change *c,
-			   struct gw_steps *out)
+/* MariaDB/MySQL: " FIRST" or " AFTER prev", where col is in t (nothing if absent). */
+static void put_position(struct gw_buf *b, const struct gw_dialect *d,
+			 const struct gw_table_info *t, const char *col)
 {
-	const struct gw_dialect *d = req->dialect;
-	struct gw_sync s = sync_of(c, req);
-	const char *final = req->op->kind == GW_OP_RENAME_COLUMN ? c->new_col : c->old_col;
-	struct gw_buf b = GW_BUF_INIT, ren = GW_BUF_INIT;
-
-	gw_sync_drop(out, d, &s);
-	gw_alter_table_prefix(&b, d, c->table);
-	for (size_t i = 0; req->live && i < req->live->nindexes; i++) {
-		const struct gw_index_info *ix = &req->live->indexes[i];
-		char *copy;
-
-		if (ix->primary || !names_column(ix->ncolumns, ix->columns, c->old_col))
-			continue;
-		gw_buf_puts(&b, "DROP INDEX ");
-		d->ident(&b, ix->name);
-		gw_buf_puts(&b, ", ");
-		copy = index_copy_name(ix->name);
-		if (ren.len)
-			gw_buf_puts(&ren, ", ");
-		index_rename(&ren, d, copy, ix->name);
-		free(copy);
-	}
-	gw_buf_puts(&b, "DROP COLUMN ");
-	d->ident(&b, c->old_col);
-	gw_buf_puts(&b, ", CHANGE COLUMN ");
-	d->ident(&b, c->new_col);
-	gw_buf_putc(&b, ' ');
-	d->ident(&b, final);
-	gw_buf_printf(&b, " %s %s", c->type, c->not_null ? "NOT NULL" : "NULL");
-	if (c->default_expr)
-		gw_buf_printf(&b, " DEFAULT %s", c->default_expr);
-	/* Where the old column was. */
-	for (size_t i = 0; req->live && i < req->live->ncolumns; i++) {
-		if (strcmp(req->live->columns[i].name, c->old_col) != 0)
+	for (size_t i = 0; t && i < t->ncolumns; i++) {
+		if (strcmp(t->columns[i].name, col) != 0)
 			continue;
 		if (i == 0) {
-			gw_buf_puts(&b, " FIRST");
+			gw_buf_puts(b, " FIRST");
 		} else {
-			gw_buf_puts(&b, " AFTER ");
-			d->ident(&b, req->live->columns[i - 1].name);
+			gw_buf_puts(b, " AFTER ");
+			d->ident(b, t->columns[i - 1].name);
 		}
 	}
-	gw_buf_puts(&b, ", LOCK=NONE");
-	gw_steps_add(out, 0, gw_buf_detach(&b));
-	if (ren.len) {
-		gw_alter_table_prefix(&b, d, c->table);
-		gw_buf_printf(&b, "%s, LOCK=NONE", ren.data);
-		gw_steps_add(out, 0, gw_buf_detach(&b));
-	}
-	gw_buf_release(&ren);
 }
 
 static void set_column(struct gw_steps *out, const struct gw_dialect *d, const char *table,
@@ -403,6 +358,67 @@ static void set_column(struct gw_steps *out, const struct gw_dialect *d, const c
 }
 
 /*
+ * MariaDB/MySQL cannot drop triggers and columns in one transaction, so
+ * writes are blocked (LOCK TABLES) while the triggers go and one ALTER
+ * drops the old column and its indexes and gives the new one its name,
+ * position and default: metadata changes, over in milliseconds. The index
+ * copies take the old names in the same lock; NOT NULL, which may rebuild
+ * the table, follows with LOCK=NONE once writes flow again.
+ */
+static void contract_mysql(const struct gw_phase_req *req, const struct change *c,
+			   struct gw_steps *out)
+{
+	const struct gw_dialect *d = req->dialect;
+	struct gw_sync s = sync_of(c, req);
+	const char *final = req->op->kind == GW_OP_RENAME_COLUMN ? c->new_col : c->old_col;
+	struct gw_buf b = GW_BUF_INIT, ren = GW_BUF_INIT;
+	struct gw_steps drops = GW_STEPS_INIT;
+	size_t first;
+
+	gw_buf_puts(&b, "LOCK TABLES ");
+	d->ident(&b, c->table);
+	gw_buf_puts(&b, " WRITE");
+	first = out->n;
+	gw_steps_add(out, GW_STEP_MAY_BLOCK, gw_buf_detach(&b));
+	gw_sync_drop(&drops, d, &s);
+	gw_steps_append(out, &drops);
+
+	gw_alter_table_prefix(&b, d, c->table);
+	for (size_t i = 0; req->live && i < req->live->nindexes; i++) {
+		const struct gw_index_info *ix = &req->live->indexes[i];
+		char *copy;
+
+		if (ix->primary || !names_column(ix->ncolumns, ix->columns, c->old_col))
+			continue;
+		gw_buf_puts(&b, "DROP INDEX ");
+		d->ident(&b, ix->name);
+		gw_buf_puts(&b, ", ");
+		copy = index_copy_name(ix->name);
+		gw_buf_puts(&ren, ", ");
+		index_rename(&ren, d, copy, ix->name);
+		free(copy);
+	}
+	gw_buf_puts(&b, "DROP COLUMN ");
+	d->ident(&b, c->old_col);
+	gw_buf_puts(&b, ", CHANGE COLUMN ");
+	d->ident(&b, c->new_col);
+	gw_buf_putc(&b, ' ');
+	d->ident(&b, final);
+	gw_buf_printf(&b, " %s NULL", c->type);
+	if (c->default_expr)
+		gw_buf_printf(&b, " DEFAULT %s", c->default_expr);
+	put_position(&b, d, req->live, c->old_col);
+	gw_buf_put(&b, ren.data, ren.len);
+	gw_steps_add(out, 0, gw_buf_detach(&b));
+	gw_steps_add(out, 0, gw_strdup("UNLOCK TABLES"));
+	for (size_t i = first; i < out->n; i++)
+		out->v[i].flags |= GW_STEP_LOCKED;
+	if (c->not_null)
+		set_column(out, d, c->table, final, c->type, true, c->default_expr, NULL);
+	gw_buf_release(&ren);
+}
+
+/*
  * Back to the state after backfill: the old column re-added and refilled
  * from the new one through the triggers' down rule, its indexes, default
  * and NOT NULL restored; the new column as it was in the window. Built
@@ -425,7 +441,18 @@ static int contract_undo(const struct gw_phase_req *req, const struct change *c,
 	def.type = c->was->type;
 	if (req->op->kind == GW_OP_ALTER_COLUMN)
 		d->rename_column(out, c->table, c->old_col, c->new_col, NULL);
-	d->add_column(out, c->table, &def);
+	if (d->id == GW_DIALECT_POSTGRES) {
+		d->add_column(out, c->table, &def);
+	} else {
+		struct gw_buf b = GW_BUF_INIT;
+
+		gw_alter_table_prefix(&b, d, c->table);
+		gw_buf_puts(&b, "ADD COLUMN ");
+		d->ident(&b, c->old_col);
+		gw_buf_printf(&b, " %s NULL", c->was->type);
+		put_position(&b, d, req->live, c->old_col);
+		gw_steps_add(out, 0, gw_buf_detach(&b));
+	}
 	if (c->not_null || c->default_expr)
 		set_column(out, d, c->table, c->new_col, c->type, false, NULL, check);
 	gw_sync_create(out, d, &s);

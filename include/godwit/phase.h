@@ -51,6 +51,8 @@ bool gw_phase_may_rollback(const enum gw_state *states, enum gw_phase p);
 enum {
 	GW_STEP_NO_TXN = 1 << 0,    /* must run outside a transaction (CONCURRENTLY) */
 	GW_STEP_MAY_BLOCK = 1 << 1, /* takes a lock that blocks writes while it runs */
+	GW_STEP_LOCKED = 1 << 2,    /* part of a LOCK TABLES ... UNLOCK TABLES group, run
+				       and checkpointed as one unit (MariaDB/MySQL) */
 };
 
 /*

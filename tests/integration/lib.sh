@@ -53,8 +53,9 @@ q() {
 		MYSQL_PWD=$DB_PASS mariadb --no-defaults -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -N -B \
 			"$DB_NAME" -e "$1"
 	else
-		PGPASSWORD=$DB_PASS psql -X -q -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" \
-			-v ON_ERROR_STOP=1 -At -F $'\t' -c "$1"
+		# The role is named godwit like the state store's schema: keep tables in public.
+		PGOPTIONS='-c search_path=public' PGPASSWORD=$DB_PASS psql -X -q -h "$DB_HOST" \
+			-p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" -v ON_ERROR_STOP=1 -At -F $'\t' -c "$1"
 	fi
 }
 
