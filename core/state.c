@@ -457,7 +457,7 @@ int gw_store_progress(struct gw_store *s, const char *id, enum gw_phase p,
 {
 	char done[32] = "", total[32] = "";
 
-	if (pr) {
+	if (pr && pr->rows_done >= 0) {
 		snprintf(done, sizeof(done), "%lld", pr->rows_done);
 		if (pr->rows_total >= 0)
 			snprintf(total, sizeof(total), "%lld", pr->rows_total);
@@ -468,7 +468,7 @@ int gw_store_progress(struct gw_store *s, const char *id, enum gw_phase p,
 		      " progress = COALESCE($7, progress), heartbeat = {now}, updated_at = {now}"
 		      " WHERE migration_id = $1 AND phase = $2", 7,
 		   (const char *const[]){id, gw_phase_name((int)p), checkpoint, undo,
-					 pr ? done : NULL, pr && *total ? total : NULL,
+					 *done ? done : NULL, *total ? total : NULL,
 					 pr ? pr->json : NULL},
 		   NULL, err);
 }
