@@ -102,9 +102,11 @@ static int refuse(const struct gw_phase_req *req, const struct change *c, struct
 	const struct gw_table_info *t = req->live;
 	const char *why = NULL;
 
-	if (!t || !c->was)
+	if (!t)
 		return 0;
-	if (gw_table_info_column(t, c->new_col))
+	if (!c->was)
+		why = "it does not exist";
+	else if (gw_table_info_column(t, c->new_col))
 		why = "the new column already exists";
 	else if (names_column(t->npk, t->pk, c->old_col))
 		why = "it is part of the primary key";
@@ -409,6 +411,8 @@ static void contract_mysql(const struct gw_phase_req *req, const struct change *
 		gw_buf_printf(&b, " DEFAULT %s", c->default_expr);
 	put_position(&b, d, req->live, c->old_col);
 	gw_buf_put(&b, ren.data, ren.len);
+	/* Refused, rather than a table copy while everyone waits. */
+	gw_buf_puts(&b, ", ALGORITHM=NOCOPY");
 	gw_steps_add(out, 0, gw_buf_detach(&b));
 	gw_steps_add(out, 0, gw_strdup("UNLOCK TABLES"));
 	for (size_t i = first; i < out->n; i++)
@@ -435,8 +439,13 @@ static int contract_undo(const struct gw_phase_req *req, const struct change *c,
 
 	if (!c->was) {
 		free(check);
-		return gw_down_or_refuse(req, out, "the column as it was is not recorded (the "
-						   "migration was stamped, not run)", err);
+		gw_error_set(err, GW_ERR_NO_INVERSE,
+			     "%s: operation %d (%s): the column as it was before contract is not "
+			     "recorded (the migration was stamped, not run)",
+			     path_of(req), req->op->index, gw_op_kind_name(req->op->kind));
+		gw_error_hint(err, "restore column '%s' by hand, then stamp the parent revision",
+			      c->old_col);
+		return GW_ERR_NO_INVERSE;
 	}
 	def.type = c->was->type;
 	if (req->op->kind == GW_OP_ALTER_COLUMN)

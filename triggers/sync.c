@@ -10,6 +10,7 @@
 #include "godwit/buf.h"
 #include "godwit/dialect.h"
 #include "godwit/driver.h"
+#include "godwit/migration.h"
 #include "godwit/triggers.h"
 
 const char *gw_trigger_fill_flag_sql(const struct gw_dialect *d, const char *mode)
@@ -23,9 +24,17 @@ const char *gw_trigger_fill_flag_sql(const struct gw_dialect *d, const char *mod
 	return pg ? "SET godwit.fill = 'skip'" : "SET @gw_fill = 'skip'";
 }
 
+/* Long names are cut, with a hash of the whole so that two cuts never collide. */
 char *gw_sync_name(const char *table, const char *column, const char *kind)
 {
-	return gw_asprintf("_gw_%.24s_%.24s_%s", table, column, kind);
+	char *whole, sum[17];
+
+	if (strlen(table) <= 24 && strlen(column) <= 24)
+		return gw_asprintf("_gw_%s_%s_%s", table, column, kind);
+	whole = gw_asprintf("%s.%s", table, column);
+	gw_checksum(whole, strlen(whole), sum);
+	free(whole);
+	return gw_asprintf("_gw_%.18s_%.18s_%.8s_%s", table, column, sum, kind);
 }
 
 /* True if name occurs in expr, ignoring case: then expr may use it. */

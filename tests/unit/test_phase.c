@@ -19,6 +19,7 @@
 #include "godwit/migration.h"
 #include "godwit/phase.h"
 #include "godwit/runner.h"
+#include "godwit/triggers.h"
 
 /* Mutable char * from a literal, for the char * fields of the live model. */
 #define S(x) ((char *)(x))
@@ -36,6 +37,7 @@ enum { E = GW_PHASE_EXPAND, B = GW_PHASE_BACKFILL, C = GW_PHASE_CONTRACT };
 
 #define NT GW_STEP_NO_TXN
 #define MB GW_STEP_MAY_BLOCK
+#define LK GW_STEP_LOCKED
 
 /*
  * A migration whose "operations" list is ops. In ops, ' stands for " and
@@ -85,39 +87,117 @@ static int steps(const char *d, const struct gw_migration *m, size_t op, int pha
 	return gw_phase_steps(&req, out, err);
 }
 
+/* Markers in expected steps for the statements of gw_sync_create/_drop. */
+#define SYNC_CREATE "@sync_create"
+#define SYNC_DROP "@sync_drop"
+
 /*
- * Exactly n steps, given as n pairs (unsigned flags, const char *sql), for
- * operation op of m in phase (forward or undo).
+ * Exactly the steps given as n pairs (unsigned flags, const char *sql), for
+ * operation op of m in phase (forward or undo). A pair whose sql is
+ * SYNC_CREATE or SYNC_DROP stands for all the statements gw_sync_create or
+ * gw_sync_drop make for sync, with the pair's flags added to theirs.
  */
-static void expect(const char *d, const struct gw_migration *m, size_t op, int phase, bool undo,
-		   const struct gw_table_info *live, size_t n, ...)
+static void expect_v(const char *d, const struct gw_migration *m, size_t op, int phase,
+		     bool undo, const struct gw_table_info *live, const struct gw_sync *sync,
+		     size_t n, va_list ap)
 {
-	struct gw_steps out = GW_STEPS_INIT;
+	struct gw_steps out = GW_STEPS_INIT, want = GW_STEPS_INIT;
 	struct gw_error err = GW_ERROR_INIT;
-	va_list ap;
 	int rc;
 
+	for (size_t i = 0; i < n; i++) {
+		unsigned flags = va_arg(ap, unsigned);
+		const char *sql = va_arg(ap, const char *);
+		size_t from = want.n;
+
+		if (strcmp(sql, SYNC_CREATE) == 0 || strcmp(sql, SYNC_DROP) == 0) {
+			assert_non_null(sync);
+			if (strcmp(sql, SYNC_CREATE) == 0)
+				gw_sync_create(&want, dialect(d), sync);
+			else
+				gw_sync_drop(&want, dialect(d), sync);
+			for (size_t k = from; k < want.n; k++)
+				want.v[k].flags |= flags;
+		} else {
+			gw_steps_add(&want, flags, strdup(sql));
+		}
+	}
 	rc = steps(d, m, op, phase, undo, live, &out, &err);
 	if (rc)
 		print_error("%s %s%s: unexpected failure: %s\n", d, gw_phase_name(phase),
 			    undo ? " undo" : "", err.msg);
 	assert_int_equal(rc, 0);
 	assert_int_equal(err.code, 0);
-	if (out.n != n) {
+	if (out.n != want.n) {
 		for (size_t i = 0; i < out.n; i++)
 			print_error("%s %s%s step %zu: [%u] %s\n", d, gw_phase_name(phase),
 				    undo ? " undo" : "", i, out.v[i].flags, out.v[i].sql);
 	}
-	assert_int_equal(out.n, n);
-	va_start(ap, n);
-	for (size_t i = 0; i < n; i++) {
-		unsigned flags = va_arg(ap, unsigned);
-		const char *sql = va_arg(ap, const char *);
-
-		assert_string_equal(out.v[i].sql, sql);
-		assert_int_equal(out.v[i].flags, flags);
+	assert_int_equal(out.n, want.n);
+	for (size_t i = 0; i < want.n; i++) {
+		assert_string_equal(out.v[i].sql, want.v[i].sql);
+		assert_int_equal(out.v[i].flags, want.v[i].flags);
+		/* fills, and only they, are shown as run in keyset chunks */
+		assert_int_equal(out.v[i].fill != NULL,
+				 strstr(out.v[i].sql, " -- in keyset chunks") != NULL);
 	}
+	gw_steps_release(&want);
+	gw_steps_release(&out);
+}
+
+static void expect(const char *d, const struct gw_migration *m, size_t op, int phase, bool undo,
+		   const struct gw_table_info *live, size_t n, ...)
+{
+	va_list ap;
+
+	va_start(ap, n);
+	expect_v(d, m, op, phase, undo, live, NULL, n, ap);
 	va_end(ap);
+}
+
+/* As expect, with the triggers of sync standing for SYNC_CREATE and SYNC_DROP. */
+static void expect_sync(const char *d, const struct gw_migration *m, size_t op, int phase,
+			bool undo, const struct gw_table_info *live, const struct gw_sync *sync,
+			size_t n, ...)
+{
+	va_list ap;
+
+	va_start(ap, n);
+	expect_v(d, m, op, phase, undo, live, sync, n, ap);
+	va_end(ap);
+}
+
+/*
+ * Step i of the phase is a fill of table: set, where (NULL: none) and mode
+ * (NULL: none); every other step is a plain statement.
+ */
+static void expect_fill(const char *d, const struct gw_migration *m, size_t op, int phase,
+			bool undo, const struct gw_table_info *live, size_t i, const char *table,
+			const char *set, const char *where, const char *mode)
+{
+	struct gw_steps out = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+	const struct gw_fill *f;
+
+	assert_int_equal(steps(d, m, op, phase, undo, live, &out, &err), 0);
+	assert_true(i < out.n);
+	for (size_t k = 0; k < out.n; k++)
+		if (k != i)
+			assert_null(out.v[k].fill);
+	f = out.v[i].fill;
+	assert_non_null(f);
+	assert_string_equal(f->table, table);
+	assert_string_equal(f->set, set);
+	if (where)
+		assert_string_equal(f->where, where);
+	else
+		assert_null(f->where);
+	if (mode)
+		assert_string_equal(f->mode, mode);
+	else
+		assert_null(f->mode);
+	/* a fill runs in its own chunked transactions */
+	assert_int_equal(out.v[i].flags, 0);
 	gw_steps_release(&out);
 }
 
@@ -503,9 +583,15 @@ static void test_add_column_nullable_backfill(void **state)
 	    &m);
 	expect(PG, &m, 0, E, FWD, NULL, 1, 0, "ALTER TABLE \"users\" ADD COLUMN \"slug\" TEXT");
 	expect(PG, &m, 0, B, FWD, NULL, 1, 0,
-	       "UPDATE \"users\" SET \"slug\" = (lower(name)) WHERE (\"slug\" IS NULL)");
+	       "UPDATE \"users\" SET \"slug\" = (lower(name)) WHERE (\"slug\" IS NULL) "
+	       "-- in keyset chunks");
 	expect(MY, &m, 0, B, FWD, NULL, 1, 0,
-	       "UPDATE `users` SET `slug` = (lower(name)) WHERE (`slug` IS NULL)");
+	       "UPDATE `users` SET `slug` = (lower(name)) WHERE (`slug` IS NULL) "
+	       "-- in keyset chunks");
+	expect_fill(PG, &m, 0, B, FWD, NULL, 0, "users", "\"slug\" = (lower(name))",
+		    "\"slug\" IS NULL", NULL);
+	expect_fill(MY, &m, 0, B, FWD, NULL, 0, "users", "`slug` = (lower(name))", "`slug` IS NULL",
+		    NULL);
 	expect_none(PG, &m, 0, B, UNDO, NULL);
 	expect_none(MY, &m, 0, B, UNDO, NULL);
 	expect_none(PG, &m, 0, C, FWD, NULL);
@@ -531,14 +617,23 @@ static void test_add_column_not_null_expand_backfill(void **state)
 	expect(MY, &m, 0, E, FWD, NULL, 1, 0,
 	       "ALTER TABLE `users` ADD COLUMN `status` VARCHAR(16) DEFAULT 'active'");
 	expect(PG, &m, 0, E, UNDO, NULL, 1, 0, "ALTER TABLE \"users\" DROP COLUMN \"status\"");
-	expect(PG, &m, 0, B, FWD, NULL, 1, 0,
-	       "UPDATE \"users\" SET \"status\" = (CASE WHEN banned THEN 'banned' ELSE 'active' "
-	       "END) WHERE (\"status\" IS NULL)");
+	/* PostgreSQL proves NOT NULL now, without blocking writes, for contract */
+	expect(PG, &m, 0, B, FWD, NULL, 4,
+	       0, "UPDATE \"users\" SET \"status\" = (CASE WHEN banned THEN 'banned' ELSE "
+		  "'active' END) WHERE (\"status\" IS NULL) -- in keyset chunks",
+	       0, "ALTER TABLE \"users\" DROP CONSTRAINT IF EXISTS \"_gw_users_status_nn\"",
+	       MB, "ALTER TABLE \"users\" ADD CONSTRAINT \"_gw_users_status_nn\" "
+		   "CHECK (\"status\" IS NOT NULL) NOT VALID",
+	       0, "ALTER TABLE \"users\" VALIDATE CONSTRAINT \"_gw_users_status_nn\"");
+	expect_fill(PG, &m, 0, B, FWD, NULL, 0, "users",
+		    "\"status\" = (CASE WHEN banned THEN 'banned' ELSE 'active' END)",
+		    "\"status\" IS NULL", NULL);
 	expect(MY, &m, 0, B, FWD, NULL, 1, 0,
 	       "UPDATE `users` SET `status` = (CASE WHEN banned THEN 'banned' ELSE 'active' "
-	       "END) WHERE (`status` IS NULL)");
-	/* undone by expand's rollback, which drops the column */
-	expect_none(PG, &m, 0, B, UNDO, NULL);
+	       "END) WHERE (`status` IS NULL) -- in keyset chunks");
+	/* the fill is undone by expand's rollback, which drops the column */
+	expect(PG, &m, 0, B, UNDO, NULL, 1, 0,
+	       "ALTER TABLE \"users\" DROP CONSTRAINT IF EXISTS \"_gw_users_status_nn\"");
 	expect_none(MY, &m, 0, B, UNDO, NULL);
 	gw_migration_release(&m);
 }
@@ -549,8 +644,10 @@ static void test_add_column_not_null_contract_offline(void **state)
 
 	(void)state;
 	mig(STATUS_OP, &m);
+	/* the check validated in backfill spares SET NOT NULL its scan */
 	expect(PG, &m, 0, C, FWD, NULL, 1, MB,
-	       "ALTER TABLE \"users\" ALTER COLUMN \"status\" SET NOT NULL");
+	       "ALTER TABLE \"users\" ALTER COLUMN \"status\" SET NOT NULL, "
+	       "DROP CONSTRAINT IF EXISTS \"_gw_users_status_nn\"");
 	expect(PG, &m, 0, C, UNDO, NULL, 1, 0,
 	       "ALTER TABLE \"users\" ALTER COLUMN \"status\" DROP NOT NULL");
 	expect(MY, &m, 0, C, FWD, NULL, 1, 0,
@@ -578,7 +675,8 @@ static void test_add_column_not_null_contract_live(void **state)
 	expect(MY, &m, 0, C, UNDO, &live, 1, 0,
 	       "ALTER TABLE `users` MODIFY COLUMN `status` varchar(16) DEFAULT 'active'");
 	expect(PG, &m, 0, C, FWD, &live, 1, MB,
-	       "ALTER TABLE \"users\" ALTER COLUMN \"status\" SET NOT NULL");
+	       "ALTER TABLE \"users\" ALTER COLUMN \"status\" SET NOT NULL, "
+	       "DROP CONSTRAINT IF EXISTS \"_gw_users_status_nn\"");
 	expect(PG, &m, 0, C, UNDO, &live, 1, 0,
 	       "ALTER TABLE \"users\" ALTER COLUMN \"status\" DROP NOT NULL");
 	/* MariaDB's "NULL" text for "no default" is not restated as a default */
@@ -598,9 +696,19 @@ static void test_add_column_not_null_no_default(void **state)
 	    " 'nullable': false}}}",
 	    &m);
 	expect(PG, &m, 0, E, FWD, NULL, 1, 0, "ALTER TABLE \"users\" ADD COLUMN \"tz\" TEXT");
-	expect_none(PG, &m, 0, B, FWD, NULL);
+	/* nothing to fill, but NOT NULL is still proven before contract relies on it */
+	expect(PG, &m, 0, B, FWD, NULL, 3,
+	       0, "ALTER TABLE \"users\" DROP CONSTRAINT IF EXISTS \"_gw_users_tz_nn\"",
+	       MB, "ALTER TABLE \"users\" ADD CONSTRAINT \"_gw_users_tz_nn\" "
+		   "CHECK (\"tz\" IS NOT NULL) NOT VALID",
+	       0, "ALTER TABLE \"users\" VALIDATE CONSTRAINT \"_gw_users_tz_nn\"");
+	expect(PG, &m, 0, B, UNDO, NULL, 1, 0,
+	       "ALTER TABLE \"users\" DROP CONSTRAINT IF EXISTS \"_gw_users_tz_nn\"");
+	expect_none(MY, &m, 0, B, FWD, NULL);
+	expect_none(MY, &m, 0, B, UNDO, NULL);
 	expect(PG, &m, 0, C, FWD, NULL, 1, MB,
-	       "ALTER TABLE \"users\" ALTER COLUMN \"tz\" SET NOT NULL");
+	       "ALTER TABLE \"users\" ALTER COLUMN \"tz\" SET NOT NULL, "
+	       "DROP CONSTRAINT IF EXISTS \"_gw_users_tz_nn\"");
 	gw_migration_release(&m);
 }
 
@@ -655,97 +763,609 @@ static void test_drop_column(void **state)
 	gw_migration_release(&m);
 }
 
-/* --------------------------------------------------------- rename_column */
+/* ---------------------------------------------------- rename_column (in place) */
 
-static void test_rename_column(void **state)
+/*
+ * users(id PK, name NOT NULL DEFAULT 'anon', org_id) with a unique index on
+ * name, an index on (org_id, name) and one on org_id alone, as MariaDB and
+ * PostgreSQL describe it before expand; and before contract, when expand
+ * and backfill have added full_name and the index copies.
+ */
+static char *users_pk[] = {S("id")};
+static char *users_name[] = {S("name")};
+static char *users_org_name[] = {S("org_id"), S("name")};
+static char *users_org[] = {S("org_id")};
+static char *users_full[] = {S("full_name")};
+static char *users_org_full[] = {S("org_id"), S("full_name")};
+static struct gw_index_info users_idx[] = {
+	{S("PRIMARY"), true, true, 1, users_pk},
+	{S("idx_users_org"), false, false, 1, users_org},
+	{S("idx_users_org_name"), false, false, 2, users_org_name},
+	{S("uq_users_name"), true, false, 1, users_name},
+	{S("_gw_new_idx_users_org_name"), false, false, 2, users_org_full},
+	{S("_gw_new_uq_users_name"), true, false, 1, users_full},
+};
+static struct gw_column_info users_cols_my[] = {
+	{S("id"), S("bigint"), false, NULL, true, false},
+	{S("name"), S("varchar(80)"), false, S("'anon'"), false, false},
+	{S("org_id"), S("int"), true, NULL, false, false},
+	{S("full_name"), S("varchar(80)"), true, NULL, false, false},
+};
+static struct gw_column_info users_cols_pg[] = {
+	{S("id"), S("bigint"), false, NULL, true, false},
+	{S("name"), S("character varying(80)"), false, S("'anon'::character varying"), false,
+	 false},
+	{S("org_id"), S("integer"), true, NULL, false, false},
+	{S("full_name"), S("character varying(80)"), true, NULL, false, false},
+};
+/* before expand: the first 3 columns and the first 4 indexes */
+static struct gw_table_info users_my = {.name = S("users"), .ncolumns = 3,
+					.columns = users_cols_my, .npk = 1, .pk = users_pk,
+					.nindexes = 4, .indexes = users_idx};
+static struct gw_table_info users_pg = {.name = S("users"), .ncolumns = 3,
+					.columns = users_cols_pg, .npk = 1, .pk = users_pk,
+					.nindexes = 4, .indexes = users_idx};
+static struct gw_table_info users_my_c = {.name = S("users"), .ncolumns = 4,
+					  .columns = users_cols_my, .npk = 1, .pk = users_pk,
+					  .nindexes = 6, .indexes = users_idx};
+static struct gw_table_info users_pg_c = {.name = S("users"), .ncolumns = 4,
+					  .columns = users_cols_pg, .npk = 1, .pk = users_pk,
+					  .nindexes = 6, .indexes = users_idx};
+
+#define RENAME_OP "{'rename_column': {'table': 'users', 'from': 'name', 'to': 'full_name'}}"
+#define FILL_DOWN_NOTE " -- in keyset chunks, the triggers filling the old column"
+
+static void test_rename_column_mysql(void **state)
 {
-	struct gw_column_info cols[] = {{S("name"), S("varchar(80)"), true, NULL, false, false}};
-	struct gw_table_info live = {.name = S("users"), .ncolumns = 1, .columns = cols};
+	const struct gw_sync s = {"users", "name", "full_name", NULL, NULL, "varchar(80)",
+				  &users_my};
+	const struct gw_sync sc = {"users", "name", "full_name", NULL, NULL, "varchar(80)",
+				   &users_my_c};
 	struct gw_migration m;
 
 	(void)state;
-	mig("{'rename_column': {'table': 'users', 'from': 'name', 'to': 'full_name'}}", &m);
-	expect(PG, &m, 0, C, FWD, NULL, 1, 0,
-	       "ALTER TABLE \"users\" RENAME COLUMN \"name\" TO \"full_name\"");
-	expect(MY, &m, 0, C, FWD, NULL, 1, 0,
-	       "ALTER TABLE `users` RENAME COLUMN `name` TO `full_name`");
-	expect(MY, &m, 0, C, FWD, &live, 1, 0,
-	       "ALTER TABLE `users` RENAME COLUMN `name` TO `full_name`");
-	expect(PG, &m, 0, C, UNDO, NULL, 1, 0,
-	       "ALTER TABLE \"users\" RENAME COLUMN \"full_name\" TO \"name\"");
-	expect(MY, &m, 0, C, UNDO, &live, 1, 0,
-	       "ALTER TABLE `users` RENAME COLUMN `full_name` TO `name`");
-	expect_nothing_but(&m, 0, C);
+	mig(RENAME_OP, &m);
+	/* expand: the new column nullable without default, and the triggers */
+	expect_sync(MY, &m, 0, E, FWD, &users_my, &s, 2,
+		    0, "ALTER TABLE `users` ADD COLUMN `full_name` varchar(80)",
+		    0, SYNC_CREATE);
+	expect_sync(MY, &m, 0, E, UNDO, &users_my, &s, 2,
+		    0, SYNC_DROP,
+		    0, "ALTER TABLE `users` DROP COLUMN IF EXISTS `full_name`");
+	/* backfill: the fill, then copies of the indexes on name (not of the others) */
+	expect(MY, &m, 0, B, FWD, &users_my, 5,
+	       0, "UPDATE `users` SET `full_name` = (`name`) WHERE (`full_name` IS NULL) "
+		  "-- in keyset chunks",
+	       0, "DROP INDEX IF EXISTS `_gw_new_idx_users_org_name` ON `users`",
+	       0, "CREATE INDEX `_gw_new_idx_users_org_name` ON `users` (`org_id`, `full_name`) "
+		  "ALGORITHM=INPLACE LOCK=NONE",
+	       0, "DROP INDEX IF EXISTS `_gw_new_uq_users_name` ON `users`",
+	       0, "CREATE UNIQUE INDEX `_gw_new_uq_users_name` ON `users` (`full_name`) "
+		  "ALGORITHM=INPLACE LOCK=NONE");
+	expect_fill(MY, &m, 0, B, FWD, &users_my, 0, "users", "`full_name` = (`name`)",
+		    "`full_name` IS NULL", NULL);
+	expect(MY, &m, 0, B, UNDO, &users_my, 2,
+	       0, "DROP INDEX IF EXISTS `_gw_new_idx_users_org_name` ON `users`",
+	       0, "DROP INDEX IF EXISTS `_gw_new_uq_users_name` ON `users`");
+	/*
+	 * contract: under one brief LOCK TABLES, the triggers go and one ALTER
+	 * drops name and its indexes, gives full_name name's default and place
+	 * and the copies the old index names; NOT NULL follows without the lock
+	 */
+	expect_sync(MY, &m, 0, C, FWD, &users_my_c, &sc, 5,
+		    MB | LK, "LOCK TABLES `users` WRITE",
+		    LK, SYNC_DROP,
+		    LK, "ALTER TABLE `users` DROP INDEX `idx_users_org_name`, DROP INDEX "
+			"`uq_users_name`, DROP COLUMN `name`, CHANGE COLUMN `full_name` `full_name` "
+			"varchar(80) NULL DEFAULT 'anon' AFTER `id`, RENAME INDEX "
+			"`_gw_new_idx_users_org_name` TO `idx_users_org_name`, RENAME INDEX "
+			"`_gw_new_uq_users_name` TO `uq_users_name`, ALGORITHM=NOCOPY",
+		    LK, "UNLOCK TABLES",
+		    0, "ALTER TABLE `users` MODIFY COLUMN `full_name` varchar(80) NOT NULL DEFAULT "
+		       "'anon', LOCK=NONE");
+	/* contract's undo: back to the state after backfill, name refilled through the triggers */
+	expect_sync(MY, &m, 0, C, UNDO, &users_my_c, &sc, 11,
+		    0, "ALTER TABLE `users` ADD COLUMN `name` varchar(80) NULL AFTER `id`",
+		    0, "ALTER TABLE `users` MODIFY COLUMN `full_name` varchar(80) NULL, LOCK=NONE",
+		    0, SYNC_CREATE,
+		    0, "ALTER TABLE `users` RENAME INDEX `idx_users_org_name` TO "
+		       "`_gw_new_idx_users_org_name`, LOCK=NONE",
+		    0, "ALTER TABLE `users` RENAME INDEX `uq_users_name` TO `_gw_new_uq_users_name`, "
+		       "LOCK=NONE",
+		    0, "UPDATE `users` SET `full_name` = `full_name` WHERE (`name` IS NULL)"
+		       FILL_DOWN_NOTE,
+		    0, "DROP INDEX IF EXISTS `idx_users_org_name` ON `users`",
+		    0, "CREATE INDEX `idx_users_org_name` ON `users` (`org_id`, `name`) "
+		       "ALGORITHM=INPLACE LOCK=NONE",
+		    0, "DROP INDEX IF EXISTS `uq_users_name` ON `users`",
+		    0, "CREATE UNIQUE INDEX `uq_users_name` ON `users` (`name`) "
+		       "ALGORITHM=INPLACE LOCK=NONE",
+		    0, "ALTER TABLE `users` MODIFY COLUMN `name` varchar(80) NOT NULL DEFAULT 'anon', "
+		       "LOCK=NONE");
+	expect_fill(MY, &m, 0, C, UNDO, &users_my_c, 6, "users", "`full_name` = `full_name`",
+		    "`name` IS NULL", "down");
 	gw_migration_release(&m);
 }
 
-/* ---------------------------------------------------------- alter_column */
-
-#define RETYPE_OPS                                                                             \
-	"{'sql': {'up': 'SELECT 1'}},"                                                          \
-	"{'alter_column': {'table': 'users', 'column': 'balance', 'type': 'DECIMAL(12,2)',"     \
-	" 'up': 'CAST(balance AS DECIMAL(12,2))', 'down': 'CAST(balance AS DOUBLE PRECISION)'}}"
-
-static void test_alter_column_type_postgres(void **state)
+static void test_rename_column_postgres(void **state)
 {
-	struct gw_column_info cols[] = {
-		{S("balance"), S("double precision"), false, S("0"), false, false},
-	};
-	struct gw_table_info live = {.name = S("users"), .ncolumns = 1, .columns = cols};
+	const struct gw_sync s = {"users", "name", "full_name", NULL, NULL,
+				  "character varying(80)", &users_pg};
+	const struct gw_sync sc = {"users", "name", "full_name", NULL, NULL,
+				   "character varying(80)", &users_pg_c};
 	struct gw_migration m;
 
 	(void)state;
-	mig(RETYPE_OPS, &m);
-	expect(PG, &m, 1, C, FWD, NULL, 1, MB,
-	       "ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE DECIMAL(12,2) "
-	       "USING (CAST(balance AS DECIMAL(12,2)))");
-	expect(PG, &m, 1, C, FWD, &live, 1, MB,
-	       "ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE DECIMAL(12,2) "
-	       "USING (CAST(balance AS DECIMAL(12,2)))");
-	/* the reverse restores the live type with the down conversion */
-	expect(PG, &m, 1, C, UNDO, &live, 1, MB,
-	       "ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE double precision "
-	       "USING (CAST(balance AS DOUBLE PRECISION))");
-	expect_nothing_but(&m, 1, C);
+	mig(RENAME_OP, &m);
+	expect_sync(PG, &m, 0, E, FWD, &users_pg, &s, 2,
+		    0, "ALTER TABLE \"users\" ADD COLUMN \"full_name\" character varying(80)",
+		    0, SYNC_CREATE);
+	expect_sync(PG, &m, 0, E, UNDO, &users_pg, &s, 2,
+		    0, SYNC_DROP,
+		    0, "ALTER TABLE \"users\" DROP COLUMN IF EXISTS \"full_name\"");
+	/* backfill: the fill, concurrent index copies, NOT NULL proven by a validated check */
+	expect(PG, &m, 0, B, FWD, &users_pg, 8,
+	       0, "UPDATE \"users\" SET \"full_name\" = (\"name\") WHERE (\"full_name\" IS NULL) "
+		  "-- in keyset chunks",
+	       NT, "DROP INDEX CONCURRENTLY IF EXISTS \"_gw_new_idx_users_org_name\"",
+	       NT, "CREATE INDEX CONCURRENTLY \"_gw_new_idx_users_org_name\" ON \"users\" "
+		   "(\"org_id\", \"full_name\")",
+	       NT, "DROP INDEX CONCURRENTLY IF EXISTS \"_gw_new_uq_users_name\"",
+	       NT, "CREATE UNIQUE INDEX CONCURRENTLY \"_gw_new_uq_users_name\" ON \"users\" "
+		   "(\"full_name\")",
+	       0, "ALTER TABLE \"users\" DROP CONSTRAINT IF EXISTS \"_gw_users_name_nn\"",
+	       MB, "ALTER TABLE \"users\" ADD CONSTRAINT \"_gw_users_name_nn\" "
+		   "CHECK (\"full_name\" IS NOT NULL) NOT VALID",
+	       0, "ALTER TABLE \"users\" VALIDATE CONSTRAINT \"_gw_users_name_nn\"");
+	expect_fill(PG, &m, 0, B, FWD, &users_pg, 0, "users", "\"full_name\" = (\"name\")",
+		    "\"full_name\" IS NULL", NULL);
+	expect(PG, &m, 0, B, UNDO, &users_pg, 3,
+	       0, "ALTER TABLE \"users\" DROP CONSTRAINT IF EXISTS \"_gw_users_name_nn\"",
+	       NT, "DROP INDEX CONCURRENTLY IF EXISTS \"_gw_new_idx_users_org_name\"",
+	       NT, "DROP INDEX CONCURRENTLY IF EXISTS \"_gw_new_uq_users_name\"");
+	/* contract: short statements in one transaction; DROP COLUMN drops name's indexes */
+	expect_sync(PG, &m, 0, C, FWD, &users_pg_c, &sc, 6,
+		    0, SYNC_DROP,
+		    MB, "ALTER TABLE \"users\" DROP COLUMN \"name\"",
+		    0, "ALTER INDEX \"_gw_new_idx_users_org_name\" RENAME TO \"idx_users_org_name\"",
+		    0, "ALTER INDEX \"_gw_new_uq_users_name\" RENAME TO \"uq_users_name\"",
+		    0, "ALTER TABLE \"users\" ALTER COLUMN \"full_name\" SET DEFAULT "
+		       "'anon'::character varying",
+		    MB, "ALTER TABLE \"users\" ALTER COLUMN \"full_name\" SET NOT NULL, "
+			"DROP CONSTRAINT IF EXISTS \"_gw_users_name_nn\"");
+	expect_sync(PG, &m, 0, C, UNDO, &users_pg_c, &sc, 15,
+		    0, "ALTER TABLE \"users\" ADD COLUMN \"name\" character varying(80)",
+		    0, "ALTER TABLE \"users\" ALTER COLUMN \"full_name\" DROP DEFAULT, "
+		       "ALTER COLUMN \"full_name\" DROP NOT NULL",
+		    0, SYNC_CREATE,
+		    0, "ALTER INDEX \"idx_users_org_name\" RENAME TO \"_gw_new_idx_users_org_name\"",
+		    0, "ALTER INDEX \"uq_users_name\" RENAME TO \"_gw_new_uq_users_name\"",
+		    0, "UPDATE \"users\" SET \"full_name\" = \"full_name\" WHERE (\"name\" IS NULL)"
+		       FILL_DOWN_NOTE,
+		    NT, "DROP INDEX CONCURRENTLY IF EXISTS \"idx_users_org_name\"",
+		    NT, "CREATE INDEX CONCURRENTLY \"idx_users_org_name\" ON \"users\" "
+			"(\"org_id\", \"name\")",
+		    NT, "DROP INDEX CONCURRENTLY IF EXISTS \"uq_users_name\"",
+		    NT, "CREATE UNIQUE INDEX CONCURRENTLY \"uq_users_name\" ON \"users\" (\"name\")",
+		    0, "ALTER TABLE \"users\" ALTER COLUMN \"name\" SET DEFAULT "
+		       "'anon'::character varying",
+		    0, "ALTER TABLE \"users\" DROP CONSTRAINT IF EXISTS \"_gw_users_name_nn\"",
+		    MB, "ALTER TABLE \"users\" ADD CONSTRAINT \"_gw_users_name_nn\" "
+			"CHECK (\"name\" IS NOT NULL) NOT VALID",
+		    0, "ALTER TABLE \"users\" VALIDATE CONSTRAINT \"_gw_users_name_nn\"",
+		    MB, "ALTER TABLE \"users\" ALTER COLUMN \"name\" SET NOT NULL, "
+			"DROP CONSTRAINT IF EXISTS \"_gw_users_name_nn\"");
+	expect_fill(PG, &m, 0, C, UNDO, &users_pg_c, 6, "users", "\"full_name\" = \"full_name\"",
+		    "\"name\" IS NULL", "down");
 	gw_migration_release(&m);
 }
 
-static void test_alter_column_type_mysql_live(void **state)
+/* A nullable column without default: nothing to restore but the column. */
+static void test_rename_column_nullable(void **state)
 {
 	struct gw_column_info cols[] = {
 		{S("id"), S("bigint"), false, NULL, true, false},
-		{S("balance"), S("double"), false, S("0"), false, false},
+		{S("nick"), S("text"), true, NULL, false, false},
+		{S("handle"), S("text"), true, NULL, false, false},
 	};
-	struct gw_table_info live = {.name = S("users"), .ncolumns = 2, .columns = cols};
+	struct gw_table_info before = {.name = S("users"), .ncolumns = 2, .columns = cols};
+	struct gw_table_info before_c = {.name = S("users"), .ncolumns = 3, .columns = cols};
+	const struct gw_sync s = {"users", "nick", "handle", NULL, NULL, "text", &before_c};
 	struct gw_migration m;
 
 	(void)state;
-	mig(RETYPE_OPS, &m);
-	/* MODIFY cannot convert with an expression: copy through a new column */
-	expect(MY, &m, 1, C, FWD, &live, 3,
-	       0, "ALTER TABLE `users` ADD COLUMN `balance__gw_new` DECIMAL(12,2) NULL",
-	       0, "UPDATE `users` SET `balance__gw_new` = (CAST(balance AS DECIMAL(12,2)))",
-	       MB, "ALTER TABLE `users` DROP COLUMN `balance`, CHANGE COLUMN `balance__gw_new` "
-		   "`balance` DECIMAL(12,2) NOT NULL DEFAULT 0");
-	expect(MY, &m, 1, C, UNDO, &live, 3,
-	       0, "ALTER TABLE `users` ADD COLUMN `balance__gw_new` double NULL",
-	       0, "UPDATE `users` SET `balance__gw_new` = (CAST(balance AS DOUBLE PRECISION))",
-	       MB, "ALTER TABLE `users` DROP COLUMN `balance`, CHANGE COLUMN `balance__gw_new` "
-		   "`balance` double NOT NULL DEFAULT 0");
+	mig("{'rename_column': {'table': 'users', 'from': 'nick', 'to': 'handle'}}", &m);
+	expect(PG, &m, 0, B, FWD, &before, 1, 0,
+	       "UPDATE \"users\" SET \"handle\" = (\"nick\") WHERE (\"handle\" IS NULL) "
+	       "-- in keyset chunks");
+	expect_none(PG, &m, 0, B, UNDO, &before);
+	expect_none(MY, &m, 0, B, UNDO, &before);
+	expect_sync(PG, &m, 0, C, FWD, &before_c, &s, 2,
+		    0, SYNC_DROP,
+		    MB, "ALTER TABLE \"users\" DROP COLUMN \"nick\"");
+	expect_sync(MY, &m, 0, C, FWD, &before_c, &s, 4,
+		    MB | LK, "LOCK TABLES `users` WRITE",
+		    LK, SYNC_DROP,
+		    LK, "ALTER TABLE `users` DROP COLUMN `nick`, CHANGE COLUMN `handle` `handle` text "
+			"NULL AFTER `id`, ALGORITHM=NOCOPY",
+		    LK, "UNLOCK TABLES");
+	/* MariaDB keeps the column where the old one was: first here */
+	before_c.columns = cols + 1;
+	before_c.ncolumns = 2;
+	expect_sync(MY, &m, 0, C, FWD, &before_c, &s, 4,
+		    MB | LK, "LOCK TABLES `users` WRITE",
+		    LK, SYNC_DROP,
+		    LK, "ALTER TABLE `users` DROP COLUMN `nick`, CHANGE COLUMN `handle` `handle` text "
+			"NULL FIRST, ALGORITHM=NOCOPY",
+		    LK, "UNLOCK TABLES");
+	expect_sync(MY, &m, 0, C, UNDO, &before_c, &s, 3,
+		    0, "ALTER TABLE `users` ADD COLUMN `nick` text NULL FIRST",
+		    0, SYNC_CREATE,
+		    0, "UPDATE `users` SET `handle` = `handle` WHERE (`nick` IS NULL)" FILL_DOWN_NOTE);
+	before_c.columns = cols;
+	before_c.ncolumns = 3;
+	expect_sync(PG, &m, 0, C, UNDO, &before_c, &s, 3,
+		    0, "ALTER TABLE \"users\" ADD COLUMN \"nick\" text",
+		    0, SYNC_CREATE,
+		    0, "UPDATE \"users\" SET \"handle\" = \"handle\" WHERE (\"nick\" IS NULL)"
+		       FILL_DOWN_NOTE);
+	expect_sync(MY, &m, 0, C, UNDO, &before_c, &s, 3,
+		    0, "ALTER TABLE `users` ADD COLUMN `nick` text NULL AFTER `id`",
+		    0, SYNC_CREATE,
+		    0, "UPDATE `users` SET `handle` = `handle` WHERE (`nick` IS NULL)" FILL_DOWN_NOTE);
 	gw_migration_release(&m);
 }
 
-static void test_alter_column_type_mysql_offline(void **state)
+/* Offline: the old column's type is left to run time; contract cannot be undone. */
+static void test_rename_column_offline(void **state)
 {
+	static const char msg[] = PATH ": operation 0 (rename_column): the column as it was before "
+				  "contract is not recorded (the migration was stamped, not run)";
+	static const char hint[] = "restore column 'name' by hand, then stamp the parent revision";
+	const struct gw_sync s = {"users", "name", "full_name", NULL, NULL,
+				  "/* type of the old column */", NULL};
+	struct gw_migration m;
+
+	(void)state;
+	mig(RENAME_OP, &m);
+	expect_sync(MY, &m, 0, E, FWD, NULL, &s, 2,
+		    0, "ALTER TABLE `users` ADD COLUMN `full_name` /* type of the old column */",
+		    0, SYNC_CREATE);
+	expect_sync(PG, &m, 0, E, FWD, NULL, &s, 2,
+		    0, "ALTER TABLE \"users\" ADD COLUMN \"full_name\" /* type of the old column */",
+		    0, SYNC_CREATE);
+	expect_sync(PG, &m, 0, E, UNDO, NULL, &s, 2,
+		    0, SYNC_DROP,
+		    0, "ALTER TABLE \"users\" DROP COLUMN IF EXISTS \"full_name\"");
+	expect(MY, &m, 0, B, FWD, NULL, 1, 0,
+	       "UPDATE `users` SET `full_name` = (`name`) WHERE (`full_name` IS NULL) "
+	       "-- in keyset chunks");
+	expect_fail(MY, &m, 0, C, UNDO, NULL, GW_ERR_NO_INVERSE, msg, hint);
+	expect_fail(PG, &m, 0, C, UNDO, NULL, GW_ERR_NO_INVERSE, msg, hint);
+	gw_migration_release(&m);
+}
+
+/* ----------------------------------------------------- alter_column (in place) */
+
+/*
+ * accounts(id PK, balance double NOT NULL DEFAULT 0, owner) with an index
+ * on balance; before contract also _gw_new_balance and its index copy.
+ */
+static char *acc_pk[] = {S("id")};
+static char *acc_bal[] = {S("balance")};
+static char *acc_new_bal[] = {S("_gw_new_balance")};
+static struct gw_index_info acc_idx[] = {
+	{S("accounts_pkey"), true, true, 1, acc_pk},
+	{S("idx_accounts_balance"), false, false, 1, acc_bal},
+	{S("_gw_new_idx_accounts_balance"), false, false, 1, acc_new_bal},
+};
+static struct gw_column_info acc_cols_my[] = {
+	{S("id"), S("bigint"), false, NULL, true, false},
+	{S("balance"), S("double"), false, S("0"), false, false},
+	{S("owner"), S("text"), true, NULL, false, false},
+	{S("_gw_new_balance"), S("numeric(12,2)"), true, NULL, false, false},
+};
+static struct gw_column_info acc_cols_pg[] = {
+	{S("id"), S("bigint"), false, NULL, true, false},
+	{S("balance"), S("double precision"), false, S("0"), false, false},
+	{S("owner"), S("text"), true, NULL, false, false},
+	{S("_gw_new_balance"), S("numeric(12,2)"), true, NULL, false, false},
+};
+static struct gw_table_info acc_my = {.name = S("accounts"), .ncolumns = 3,
+				      .columns = acc_cols_my, .npk = 1, .pk = acc_pk,
+				      .nindexes = 2, .indexes = acc_idx};
+static struct gw_table_info acc_pg = {.name = S("accounts"), .ncolumns = 3,
+				      .columns = acc_cols_pg, .npk = 1, .pk = acc_pk,
+				      .nindexes = 2, .indexes = acc_idx};
+static struct gw_table_info acc_my_c = {.name = S("accounts"), .ncolumns = 4,
+					.columns = acc_cols_my, .npk = 1, .pk = acc_pk,
+					.nindexes = 3, .indexes = acc_idx};
+static struct gw_table_info acc_pg_c = {.name = S("accounts"), .ncolumns = 4,
+					.columns = acc_cols_pg, .npk = 1, .pk = acc_pk,
+					.nindexes = 3, .indexes = acc_idx};
+
+#define RETYPE_UP "round(balance, 2)"
+#define RETYPE_DOWN "CAST(balance AS double precision)"
+#define RETYPE_OPS                                                                             \
+	"{'sql': {'up': 'SELECT 1'}},"                                                          \
+	"{'alter_column': {'table': 'accounts', 'column': 'balance', 'type': 'numeric(12,2)',"  \
+	" 'up': '" RETYPE_UP "', 'down': '" RETYPE_DOWN "'}}"
+
+static void test_alter_column_inplace_mysql(void **state)
+{
+	const struct gw_sync s = {"accounts", "balance", "_gw_new_balance", RETYPE_UP,
+				  RETYPE_DOWN, "numeric(12,2)", &acc_my};
+	const struct gw_sync sc = {"accounts", "balance", "_gw_new_balance", RETYPE_UP,
+				   RETYPE_DOWN, "numeric(12,2)", &acc_my_c};
 	struct gw_migration m;
 
 	(void)state;
 	mig(RETYPE_OPS, &m);
-	expect(MY, &m, 1, C, FWD, NULL, 3,
-	       0, "ALTER TABLE `users` ADD COLUMN `balance__gw_new` DECIMAL(12,2) NULL",
-	       0, "UPDATE `users` SET `balance__gw_new` = (CAST(balance AS DECIMAL(12,2)))",
-	       MB, "ALTER TABLE `users` DROP COLUMN `balance`, CHANGE COLUMN `balance__gw_new` "
-		   "`balance` DECIMAL(12,2) " MODIFY_OFFLINE);
+	expect_sync(MY, &m, 1, E, FWD, &acc_my, &s, 2,
+		    0, "ALTER TABLE `accounts` ADD COLUMN `_gw_new_balance` numeric(12,2)",
+		    0, SYNC_CREATE);
+	expect_sync(MY, &m, 1, E, UNDO, &acc_my, &s, 2,
+		    0, SYNC_DROP,
+		    0, "ALTER TABLE `accounts` DROP COLUMN IF EXISTS `_gw_new_balance`");
+	expect(MY, &m, 1, B, FWD, &acc_my, 3,
+	       0, "UPDATE `accounts` SET `_gw_new_balance` = (" RETYPE_UP ") "
+		  "WHERE (`_gw_new_balance` IS NULL) -- in keyset chunks",
+	       0, "DROP INDEX IF EXISTS `_gw_new_idx_accounts_balance` ON `accounts`",
+	       0, "CREATE INDEX `_gw_new_idx_accounts_balance` ON `accounts` (`_gw_new_balance`) "
+		  "ALGORITHM=INPLACE LOCK=NONE");
+	expect_fill(MY, &m, 1, B, FWD, &acc_my, 0, "accounts",
+		    "`_gw_new_balance` = (" RETYPE_UP ")", "`_gw_new_balance` IS NULL", NULL);
+	expect(MY, &m, 1, B, UNDO, &acc_my, 1,
+	       0, "DROP INDEX IF EXISTS `_gw_new_idx_accounts_balance` ON `accounts`");
+	expect_sync(MY, &m, 1, C, FWD, &acc_my_c, &sc, 5,
+		    MB | LK, "LOCK TABLES `accounts` WRITE",
+		    LK, SYNC_DROP,
+		    LK, "ALTER TABLE `accounts` DROP INDEX `idx_accounts_balance`, DROP COLUMN "
+			"`balance`, CHANGE COLUMN `_gw_new_balance` `balance` numeric(12,2) NULL "
+			"DEFAULT 0 AFTER `id`, RENAME INDEX `_gw_new_idx_accounts_balance` TO "
+			"`idx_accounts_balance`, ALGORITHM=NOCOPY",
+		    LK, "UNLOCK TABLES",
+		    0, "ALTER TABLE `accounts` MODIFY COLUMN `balance` numeric(12,2) NOT NULL "
+		       "DEFAULT 0, LOCK=NONE");
+	expect_sync(MY, &m, 1, C, UNDO, &acc_my_c, &sc, 9,
+		    0, "ALTER TABLE `accounts` RENAME COLUMN `balance` TO `_gw_new_balance`",
+		    0, "ALTER TABLE `accounts` ADD COLUMN `balance` double NULL AFTER `id`",
+		    0, "ALTER TABLE `accounts` MODIFY COLUMN `_gw_new_balance` numeric(12,2) NULL, "
+		       "LOCK=NONE",
+		    0, SYNC_CREATE,
+		    0, "ALTER TABLE `accounts` RENAME INDEX `idx_accounts_balance` TO "
+		       "`_gw_new_idx_accounts_balance`, LOCK=NONE",
+		    0, "UPDATE `accounts` SET `_gw_new_balance` = `_gw_new_balance` "
+		       "WHERE (`balance` IS NULL)" FILL_DOWN_NOTE,
+		    0, "DROP INDEX IF EXISTS `idx_accounts_balance` ON `accounts`",
+		    0, "CREATE INDEX `idx_accounts_balance` ON `accounts` (`balance`) "
+		       "ALGORITHM=INPLACE LOCK=NONE",
+		    0, "ALTER TABLE `accounts` MODIFY COLUMN `balance` double NOT NULL DEFAULT 0, "
+		       "LOCK=NONE");
+	expect_fill(MY, &m, 1, C, UNDO, &acc_my_c, 6, "accounts",
+		    "`_gw_new_balance` = `_gw_new_balance`", "`balance` IS NULL", "down");
+	gw_migration_release(&m);
+}
+
+static void test_alter_column_inplace_postgres(void **state)
+{
+	const struct gw_sync s = {"accounts", "balance", "_gw_new_balance", RETYPE_UP,
+				  RETYPE_DOWN, "numeric(12,2)", &acc_pg};
+	const struct gw_sync sc = {"accounts", "balance", "_gw_new_balance", RETYPE_UP,
+				   RETYPE_DOWN, "numeric(12,2)", &acc_pg_c};
+	struct gw_migration m;
+
+	(void)state;
+	mig(RETYPE_OPS, &m);
+	expect_sync(PG, &m, 1, E, FWD, &acc_pg, &s, 2,
+		    0, "ALTER TABLE \"accounts\" ADD COLUMN \"_gw_new_balance\" numeric(12,2)",
+		    0, SYNC_CREATE);
+	expect_sync(PG, &m, 1, E, UNDO, &acc_pg, &s, 2,
+		    0, SYNC_DROP,
+		    0, "ALTER TABLE \"accounts\" DROP COLUMN IF EXISTS \"_gw_new_balance\"");
+	expect(PG, &m, 1, B, FWD, &acc_pg, 6,
+	       0, "UPDATE \"accounts\" SET \"_gw_new_balance\" = (" RETYPE_UP ") "
+		  "WHERE (\"_gw_new_balance\" IS NULL) -- in keyset chunks",
+	       NT, "DROP INDEX CONCURRENTLY IF EXISTS \"_gw_new_idx_accounts_balance\"",
+	       NT, "CREATE INDEX CONCURRENTLY \"_gw_new_idx_accounts_balance\" ON \"accounts\" "
+		   "(\"_gw_new_balance\")",
+	       0, "ALTER TABLE \"accounts\" DROP CONSTRAINT IF EXISTS \"_gw_accounts_balance_nn\"",
+	       MB, "ALTER TABLE \"accounts\" ADD CONSTRAINT \"_gw_accounts_balance_nn\" "
+		   "CHECK (\"_gw_new_balance\" IS NOT NULL) NOT VALID",
+	       0, "ALTER TABLE \"accounts\" VALIDATE CONSTRAINT \"_gw_accounts_balance_nn\"");
+	expect(PG, &m, 1, B, UNDO, &acc_pg, 2,
+	       0, "ALTER TABLE \"accounts\" DROP CONSTRAINT IF EXISTS \"_gw_accounts_balance_nn\"",
+	       NT, "DROP INDEX CONCURRENTLY IF EXISTS \"_gw_new_idx_accounts_balance\"");
+	expect_sync(PG, &m, 1, C, FWD, &acc_pg_c, &sc, 6,
+		    0, SYNC_DROP,
+		    MB, "ALTER TABLE \"accounts\" DROP COLUMN \"balance\"",
+		    MB, "ALTER TABLE \"accounts\" RENAME COLUMN \"_gw_new_balance\" TO \"balance\"",
+		    0, "ALTER INDEX \"_gw_new_idx_accounts_balance\" RENAME TO "
+		       "\"idx_accounts_balance\"",
+		    0, "ALTER TABLE \"accounts\" ALTER COLUMN \"balance\" SET DEFAULT 0",
+		    MB, "ALTER TABLE \"accounts\" ALTER COLUMN \"balance\" SET NOT NULL, "
+			"DROP CONSTRAINT IF EXISTS \"_gw_accounts_balance_nn\"");
+	expect_sync(PG, &m, 1, C, UNDO, &acc_pg_c, &sc, 13,
+		    0, "ALTER TABLE \"accounts\" RENAME COLUMN \"balance\" TO \"_gw_new_balance\"",
+		    0, "ALTER TABLE \"accounts\" ADD COLUMN \"balance\" double precision",
+		    0, "ALTER TABLE \"accounts\" ALTER COLUMN \"_gw_new_balance\" DROP DEFAULT, "
+		       "ALTER COLUMN \"_gw_new_balance\" DROP NOT NULL",
+		    0, SYNC_CREATE,
+		    0, "ALTER INDEX \"idx_accounts_balance\" RENAME TO "
+		       "\"_gw_new_idx_accounts_balance\"",
+		    0, "UPDATE \"accounts\" SET \"_gw_new_balance\" = \"_gw_new_balance\" "
+		       "WHERE (\"balance\" IS NULL)" FILL_DOWN_NOTE,
+		    NT, "DROP INDEX CONCURRENTLY IF EXISTS \"idx_accounts_balance\"",
+		    NT, "CREATE INDEX CONCURRENTLY \"idx_accounts_balance\" ON \"accounts\" "
+			"(\"balance\")",
+		    0, "ALTER TABLE \"accounts\" ALTER COLUMN \"balance\" SET DEFAULT 0",
+		    0, "ALTER TABLE \"accounts\" DROP CONSTRAINT IF EXISTS \"_gw_accounts_balance_nn\"",
+		    MB, "ALTER TABLE \"accounts\" ADD CONSTRAINT \"_gw_accounts_balance_nn\" "
+			"CHECK (\"balance\" IS NOT NULL) NOT VALID",
+		    0, "ALTER TABLE \"accounts\" VALIDATE CONSTRAINT \"_gw_accounts_balance_nn\"",
+		    MB, "ALTER TABLE \"accounts\" ALTER COLUMN \"balance\" SET NOT NULL, "
+			"DROP CONSTRAINT IF EXISTS \"_gw_accounts_balance_nn\"");
+	expect_fill(PG, &m, 1, C, UNDO, &acc_pg_c, 6, "accounts",
+		    "\"_gw_new_balance\" = \"_gw_new_balance\"", "\"balance\" IS NULL", "down");
+	gw_migration_release(&m);
+}
+
+/* The operation's nullable and default win over the old column's. */
+static void test_alter_column_inplace_overrides(void **state)
+{
+	const struct gw_sync sc = {"accounts", "balance", "_gw_new_balance", RETYPE_UP,
+				   RETYPE_DOWN, "numeric(12,2)", &acc_pg_c};
+	const struct gw_sync sc_my = {"accounts", "balance", "_gw_new_balance", RETYPE_UP,
+				      RETYPE_DOWN, "numeric(12,2)", &acc_my_c};
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'alter_column': {'table': 'accounts', 'column': 'balance', 'type': 'numeric(12,2)',"
+	    " 'nullable': true, 'default': null, 'up': '" RETYPE_UP "', 'down': '" RETYPE_DOWN
+	    "'}},"
+	    "{'alter_column': {'table': 'accounts', 'column': 'balance', 'type': 'numeric(12,2)',"
+	    " 'default': '1.5', 'up': '" RETYPE_UP "', 'down': '" RETYPE_DOWN "'}}",
+	    &m);
+	/* nullable, no default: nothing to prove, nothing to set */
+	expect(PG, &m, 0, B, FWD, &acc_pg, 3,
+	       0, "UPDATE \"accounts\" SET \"_gw_new_balance\" = (" RETYPE_UP ") "
+		  "WHERE (\"_gw_new_balance\" IS NULL) -- in keyset chunks",
+	       NT, "DROP INDEX CONCURRENTLY IF EXISTS \"_gw_new_idx_accounts_balance\"",
+	       NT, "CREATE INDEX CONCURRENTLY \"_gw_new_idx_accounts_balance\" ON \"accounts\" "
+		   "(\"_gw_new_balance\")");
+	expect(PG, &m, 0, B, UNDO, &acc_pg, 1,
+	       NT, "DROP INDEX CONCURRENTLY IF EXISTS \"_gw_new_idx_accounts_balance\"");
+	expect_sync(PG, &m, 0, C, FWD, &acc_pg_c, &sc, 4,
+		    0, SYNC_DROP,
+		    MB, "ALTER TABLE \"accounts\" DROP COLUMN \"balance\"",
+		    MB, "ALTER TABLE \"accounts\" RENAME COLUMN \"_gw_new_balance\" TO \"balance\"",
+		    0, "ALTER INDEX \"_gw_new_idx_accounts_balance\" RENAME TO "
+		       "\"idx_accounts_balance\"");
+	expect_sync(MY, &m, 0, C, FWD, &acc_my_c, &sc_my, 4,
+		    MB | LK, "LOCK TABLES `accounts` WRITE",
+		    LK, SYNC_DROP,
+		    LK, "ALTER TABLE `accounts` DROP INDEX `idx_accounts_balance`, DROP COLUMN "
+			"`balance`, CHANGE COLUMN `_gw_new_balance` `balance` numeric(12,2) NULL "
+			"AFTER `id`, RENAME INDEX `_gw_new_idx_accounts_balance` TO "
+			"`idx_accounts_balance`, ALGORITHM=NOCOPY",
+		    LK, "UNLOCK TABLES");
+	/* a new default; NOT NULL kept from the old column */
+	expect_sync(MY, &m, 1, C, FWD, &acc_my_c, &sc_my, 5,
+		    MB | LK, "LOCK TABLES `accounts` WRITE",
+		    LK, SYNC_DROP,
+		    LK, "ALTER TABLE `accounts` DROP INDEX `idx_accounts_balance`, DROP COLUMN "
+			"`balance`, CHANGE COLUMN `_gw_new_balance` `balance` numeric(12,2) NULL "
+			"DEFAULT 1.5 AFTER `id`, RENAME INDEX `_gw_new_idx_accounts_balance` TO "
+			"`idx_accounts_balance`, ALGORITHM=NOCOPY",
+		    LK, "UNLOCK TABLES",
+		    0, "ALTER TABLE `accounts` MODIFY COLUMN `balance` numeric(12,2) NOT NULL "
+		       "DEFAULT 1.5, LOCK=NONE");
+	gw_migration_release(&m);
+}
+
+/* Column changes in place refuse what they cannot do safely, before any change. */
+static void test_inplace_refused(void **state)
+{
+	static const char hint[] = "use rebuild_table (a shadow-table copy) for this change";
+	struct gw_column_info cols[] = {
+		{S("id"), S("bigint"), false, NULL, true, false},
+		{S("name"), S("text"), false, NULL, false, false},
+		{S("seq"), S("bigint"), false, NULL, true, false},
+		{S("total"), S("numeric"), true, NULL, false, true},
+		{S("org_id"), S("bigint"), true, NULL, false, false},
+		{S("full_name"), S("text"), true, NULL, false, false},
+	};
+	char *pk[] = {S("id")};
+	char *org[] = {S("org_id")};
+	char *ref[] = {S("id")};
+	char *name[] = {S("name")};
+	char *name_expr[] = {S("name"), S("lower(name)")};
+	struct gw_fk_info out_fk = {S("fk_org"), S("users"), 1, org, S("orgs"), ref};
+	struct gw_fk_info in_fk = {S("fk_author"), S("posts"), 1, name, S("users"), name};
+	struct gw_index_info expr_idx = {S("idx_name_lower"), false, false, 2, name_expr};
+	static const struct {
+		const char *op;
+		const char *why;
+	} cases[] = {
+		{"{'rename_column': {'table': 'users', 'from': 'id', 'to': 'ident'}}",
+		 "column 'users.id' cannot be changed in place: it is part of the primary key"},
+		{"{'rename_column': {'table': 'users', 'from': 'total', 'to': 'sum'}}",
+		 "column 'users.total' cannot be changed in place: it is a generated column"},
+		{"{'rename_column': {'table': 'users', 'from': 'seq', 'to': 'serial'}}",
+		 "column 'users.seq' cannot be changed in place: it is an auto-increment or "
+		 "identity column"},
+		{"{'rename_column': {'table': 'users', 'from': 'name', 'to': 'full_name'}}",
+		 "column 'users.name' cannot be changed in place: the new column already exists"},
+		{"{'alter_column': {'table': 'users', 'column': 'org_id', 'type': 'int',"
+		 " 'up': 'org_id', 'down': 'org_id'}}",
+		 "column 'users.org_id' cannot be changed in place: a foreign key uses it"},
+		{"{'rename_column': {'table': 'users', 'from': 'name', 'to': 'login'}}",
+		 "column 'users.name' cannot be changed in place: a foreign key of another table "
+		 "references it"},
+		{"{'alter_column': {'table': 'users', 'column': 'name', 'type': 'varchar(9)',"
+		 " 'up': 'name', 'down': 'name'}}",
+		 "column 'users.name' cannot be changed in place: an expression index uses it"},
+	};
+	/* one live table per case: the refusal each case is about comes first */
+	struct gw_table_info live[] = {
+		{.name = S("users"), .ncolumns = 6, .columns = cols, .npk = 1, .pk = pk},
+		{.name = S("users"), .ncolumns = 6, .columns = cols, .npk = 1, .pk = pk},
+		{.name = S("users"), .ncolumns = 6, .columns = cols, .npk = 1, .pk = pk},
+		{.name = S("users"), .ncolumns = 6, .columns = cols, .npk = 1, .pk = pk},
+		{.name = S("users"), .ncolumns = 6, .columns = cols, .npk = 1, .pk = pk,
+		 .nfk_out = 1, .fk_out = &out_fk},
+		{.name = S("users"), .ncolumns = 5, .columns = cols, .npk = 1, .pk = pk,
+		 .nfk_in = 1, .fk_in = &in_fk},
+		{.name = S("users"), .ncolumns = 5, .columns = cols, .npk = 1, .pk = pk,
+		 .nindexes = 1, .indexes = &expr_idx},
+	};
+
+	(void)state;
+	assert_int_equal(GW_ARRAY_SIZE(cases), GW_ARRAY_SIZE(live));
+	for (size_t i = 0; i < GW_ARRAY_SIZE(cases); i++) {
+		struct gw_migration m;
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), PATH ": operation 0 (%s): %s",
+			 strstr(cases[i].op, "rename_column") ? "rename_column" : "alter_column",
+			 cases[i].why);
+		mig(cases[i].op, &m);
+		expect_fail(MY, &m, 0, E, FWD, &live[i], GW_ERR_UNSUPPORTED, msg, hint);
+		expect_fail(PG, &m, 0, E, FWD, &live[i], GW_ERR_UNSUPPORTED, msg, hint);
+		gw_migration_release(&m);
+	}
+}
+
+/* ------------------------------------------------------------- alter_column */
+
+/* Without "up", a type change is one ALTER in contract (phases/contract.c). */
+static void test_alter_column_type_only(void **state)
+{
+	struct gw_column_info pgcols[] = {
+		{S("balance"), S("double precision"), false, S("0"), false, false},
+	};
+	struct gw_column_info mycols[] = {
+		{S("id"), S("bigint"), false, NULL, true, false},
+		{S("balance"), S("double"), false, S("0"), false, false},
+	};
+	struct gw_table_info pglive = {.name = S("users"), .ncolumns = 1, .columns = pgcols};
+	struct gw_table_info mylive = {.name = S("users"), .ncolumns = 2, .columns = mycols};
+	struct gw_migration m;
+
+	(void)state;
+	mig("{'alter_column': {'table': 'users', 'column': 'balance', 'type': 'DECIMAL(12,2)'}}",
+	    &m);
+	expect(PG, &m, 0, C, FWD, &pglive, 1, MB,
+	       "ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE DECIMAL(12,2)");
+	expect(PG, &m, 0, C, UNDO, &pglive, 1, MB,
+	       "ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE double precision");
+	expect(MY, &m, 0, C, FWD, &mylive, 1, MB,
+	       "ALTER TABLE `users` MODIFY COLUMN `balance` DECIMAL(12,2) NOT NULL DEFAULT 0");
+	expect(MY, &m, 0, C, UNDO, &mylive, 1, MB,
+	       "ALTER TABLE `users` MODIFY COLUMN `balance` double NOT NULL DEFAULT 0");
+	expect(MY, &m, 0, C, FWD, NULL, 1, MB,
+	       "ALTER TABLE `users` MODIFY COLUMN `balance` DECIMAL(12,2) " MODIFY_OFFLINE);
+	expect_nothing_but(&m, 0, C);
 	gw_migration_release(&m);
 }
 
@@ -758,7 +1378,9 @@ static void test_alter_column_undo_needs_live(void **state)
 	struct gw_migration m;
 
 	(void)state;
-	mig(RETYPE_OPS, &m);
+	mig("{'sql': {'up': 'SELECT 1'}},"
+	    "{'alter_column': {'table': 'users', 'column': 'balance', 'type': 'DECIMAL(12,2)'}}",
+	    &m);
 	expect_fail(PG, &m, 1, C, UNDO, NULL, GW_ERR_NO_INVERSE, msg,
 		    "restore column 'balance' by hand, then stamp the parent revision");
 	expect_fail(MY, &m, 1, C, UNDO, NULL, GW_ERR_NO_INVERSE, msg,
@@ -820,7 +1442,7 @@ static void test_create_index(void **state)
 	       "CREATE INDEX CONCURRENTLY \"idx_users_name\" ON \"users\" (\"name\")");
 	expect(PG, &m, 0, E, UNDO, NULL, 1, NT,
 	       "DROP INDEX CONCURRENTLY IF EXISTS \"idx_users_email\"");
-	expect(MY, &m, 0, E, UNDO, NULL, 1, 0, "DROP INDEX `idx_users_email` ON `users`");
+	expect(MY, &m, 0, E, UNDO, NULL, 1, 0, "DROP INDEX IF EXISTS `idx_users_email` ON `users`");
 	expect_nothing_but(&m, 0, E);
 	gw_migration_release(&m);
 }
@@ -832,7 +1454,7 @@ static void test_drop_index_forward(void **state)
 	(void)state;
 	mig("{'drop_index': {'table': 'users', 'name': 'idx_old'}}", &m);
 	expect(PG, &m, 0, C, FWD, NULL, 1, NT, "DROP INDEX CONCURRENTLY IF EXISTS \"idx_old\"");
-	expect(MY, &m, 0, C, FWD, NULL, 1, 0, "DROP INDEX `idx_old` ON `users`");
+	expect(MY, &m, 0, C, FWD, NULL, 1, 0, "DROP INDEX IF EXISTS `idx_old` ON `users`");
 	expect_none(PG, &m, 0, E, FWD, NULL);
 	expect_none(MY, &m, 0, E, UNDO, NULL);
 	expect_none(PG, &m, 0, B, FWD, NULL);
@@ -889,14 +1511,24 @@ static void test_update_rows(void **state)
 	    &m);
 	expect(PG, &m, 0, B, FWD, NULL, 1, 0,
 	       "UPDATE \"orders\" SET \"status\" = ('archived'), \"archived_at\" = (now()) "
-	       "WHERE (created_at < '2020-01-01')");
+	       "WHERE (created_at < '2020-01-01') -- in keyset chunks");
 	expect(MY, &m, 0, B, FWD, NULL, 1, 0,
 	       "UPDATE `orders` SET `status` = ('archived'), `archived_at` = (now()) "
-	       "WHERE (created_at < '2020-01-01')");
+	       "WHERE (created_at < '2020-01-01') -- in keyset chunks");
 	expect(PG, &m, 0, B, UNDO, NULL, 1, 0,
-	       "UPDATE \"orders\" SET \"status\" = ('open') WHERE (created_at < '2020-01-01')");
+	       "UPDATE \"orders\" SET \"status\" = ('open') WHERE (created_at < '2020-01-01') "
+	       "-- in keyset chunks");
 	expect(MY, &m, 0, B, UNDO, NULL, 1, 0,
-	       "UPDATE `orders` SET `status` = ('open') WHERE (created_at < '2020-01-01')");
+	       "UPDATE `orders` SET `status` = ('open') WHERE (created_at < '2020-01-01') "
+	       "-- in keyset chunks");
+	expect_fill(PG, &m, 0, B, FWD, NULL, 0, "orders",
+		    "\"status\" = ('archived'), \"archived_at\" = (now())",
+		    "created_at < '2020-01-01'", NULL);
+	expect_fill(MY, &m, 0, B, FWD, NULL, 0, "orders",
+		    "`status` = ('archived'), `archived_at` = (now())", "created_at < '2020-01-01'",
+		    NULL);
+	expect_fill(MY, &m, 0, B, UNDO, NULL, 0, "orders", "`status` = ('open')",
+		    "created_at < '2020-01-01'", NULL);
 	expect_nothing_but(&m, 0, B);
 	gw_migration_release(&m);
 }
@@ -909,8 +1541,12 @@ static void test_update_rows_no_down(void **state)
 	mig("{'sql': {'up': 'SELECT 1'}}, {'sql': {'up': 'SELECT 2'}},"
 	    "{'update_rows': {'table': 'orders', 'set': {'total': 'price * qty'}}}",
 	    &m);
-	expect(PG, &m, 2, B, FWD, NULL, 1, 0, "UPDATE \"orders\" SET \"total\" = (price * qty)");
-	expect(MY, &m, 2, B, FWD, NULL, 1, 0, "UPDATE `orders` SET `total` = (price * qty)");
+	expect(PG, &m, 2, B, FWD, NULL, 1, 0,
+	       "UPDATE \"orders\" SET \"total\" = (price * qty) -- in keyset chunks");
+	expect(MY, &m, 2, B, FWD, NULL, 1, 0,
+	       "UPDATE `orders` SET `total` = (price * qty) -- in keyset chunks");
+	/* no where: the whole table */
+	expect_fill(PG, &m, 2, B, FWD, NULL, 0, "orders", "\"total\" = (price * qty)", NULL, NULL);
 	expect_fail(PG, &m, 2, B, UNDO, NULL, GW_ERR_NO_INVERSE,
 		    PATH ": operation 2 (update_rows) has no safe inverse: the old values were "
 			 "overwritten",
@@ -1071,7 +1707,6 @@ static void test_nothing_to_do(void **state)
 		{"{'add_column': {'table': 't', 'column': {'name': 'c', 'type': 'INT'}}}", C, UNDO},
 		{"{'drop_column': {'table': 't', 'column': 'c'}}", E, FWD},
 		{"{'drop_column': {'table': 't', 'column': 'c'}}", E, UNDO},
-		{"{'rename_column': {'table': 't', 'from': 'a', 'to': 'b'}}", E, FWD},
 		{"{'rename_column': {'table': 't', 'from': 'a', 'to': 'b'}}", B, UNDO},
 		{"{'alter_column': {'table': 't', 'column': 'c', 'type': 'TEXT'}}", E, FWD},
 		{"{'alter_column': {'table': 't', 'column': 'c', 'type': 'TEXT'}}", E, UNDO},
@@ -1190,34 +1825,122 @@ static void test_steps_json_round_trip(void **state)
 	gw_steps_release(&back);
 }
 
-/* The steps of a real phase survive the store. */
+/* Two steps are the same, fill included. */
+static void same_step(const struct gw_step *a, const struct gw_step *b)
+{
+	assert_string_equal(a->sql, b->sql);
+	assert_int_equal(a->flags, b->flags);
+	if (!a->fill) {
+		assert_null(b->fill);
+		return;
+	}
+	assert_non_null(b->fill);
+	assert_string_equal(a->fill->table, b->fill->table);
+	assert_string_equal(a->fill->set, b->fill->set);
+	if (a->fill->where)
+		assert_string_equal(a->fill->where, b->fill->where);
+	else
+		assert_null(b->fill->where);
+	if (a->fill->mode)
+		assert_string_equal(a->fill->mode, b->fill->mode);
+	else
+		assert_null(b->fill->mode);
+}
+
+/* The steps of real phases survive the store, fills included. */
 static void test_steps_json_from_phase(void **state)
 {
-	struct gw_column_info cols[] = {
-		{S("balance"), S("double"), false, S("0"), false, false},
+	static const struct {
+		const char *d;
+		int phase;
+		bool undo;
+		const struct gw_table_info *live;
+		size_t nfills;
+	} cases[] = {
+		{PG, C, UNDO, &acc_pg_c, 1},  /* a "down" fill among DDL and triggers */
+		{MY, C, UNDO, &acc_my_c, 1},
+		{PG, B, FWD, &acc_pg, 1},     /* a fill without mode, NO_TXN steps */
+		{MY, C, FWD, &acc_my_c, 0},
 	};
-	struct gw_table_info live = {.name = S("users"), .ncolumns = 1, .columns = cols};
-	struct gw_steps s = GW_STEPS_INIT, back = GW_STEPS_INIT;
-	struct gw_error err = GW_ERROR_INIT;
 	struct gw_migration m;
-	char *text;
 
 	(void)state;
 	mig(RETYPE_OPS, &m);
-	assert_int_equal(steps(MY, &m, 1, C, UNDO, &live, &s, &err), 0);
-	assert_int_equal(s.n, 3);
+	for (size_t i = 0; i < GW_ARRAY_SIZE(cases); i++) {
+		struct gw_steps s = GW_STEPS_INIT, back = GW_STEPS_INIT;
+		struct gw_error err = GW_ERROR_INIT;
+		size_t nfills = 0;
+		char *text, *again;
+
+		assert_int_equal(steps(cases[i].d, &m, 1, cases[i].phase, cases[i].undo,
+				       cases[i].live, &s, &err),
+				 0);
+		assert_true(s.n > 2);
+		text = gw_steps_to_json(&s);
+		assert_int_equal(gw_steps_from_json(text, &back, &err), 0);
+		assert_int_equal(back.n, s.n);
+		for (size_t k = 0; k < s.n; k++) {
+			same_step(&s.v[k], &back.v[k]);
+			nfills += s.v[k].fill != NULL;
+		}
+		assert_int_equal(nfills, cases[i].nfills);
+		again = gw_steps_to_json(&back);
+		assert_string_equal(again, text);
+		free(again);
+		free(text);
+		gw_steps_release(&s);
+		gw_steps_release(&back);
+	}
+	gw_migration_release(&m);
+}
+
+/* A fill's parts are stored with the step; where and mode as null when unset. */
+static void test_steps_json_fill(void **state)
+{
+	struct gw_steps s = GW_STEPS_INIT, back = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+	const struct gw_assign set = {S("total"), S("price * qty")};
+	char *text;
+
+	(void)state;
+	gw_steps_add_fill(&s, &gw_dialect_mysql, "orders", 1, &set, NULL);
+	gw_steps_add_fill_raw(&s, &gw_dialect_postgres, "or\"ders", "\"b\" = \"b\"",
+			      "\"a\" IS NULL", "down");
+	gw_steps_add(&s, GW_STEP_MAY_BLOCK, strdup("SELECT 1"));
 	text = gw_steps_to_json(&s);
+	assert_string_equal(
+		text,
+		"[{\"sql\":\"UPDATE `orders` SET `total` = (price * qty) -- in keyset chunks\","
+		"\"flags\":0,\"fill\":{\"table\":\"orders\",\"set\":\"`total` = (price * qty)\","
+		"\"where\":null,\"mode\":null}},"
+		"{\"sql\":\"UPDATE \\\"or\\\"\\\"ders\\\" SET \\\"b\\\" = \\\"b\\\" WHERE "
+		"(\\\"a\\\" IS NULL) -- in keyset chunks, the triggers filling the old column\","
+		"\"flags\":0,\"fill\":{\"table\":\"or\\\"ders\",\"set\":\"\\\"b\\\" = "
+		"\\\"b\\\"\",\"where\":\"\\\"a\\\" IS NULL\",\"mode\":\"down\"}},"
+		"{\"sql\":\"SELECT 1\",\"flags\":2}]");
 	assert_int_equal(gw_steps_from_json(text, &back, &err), 0);
 	assert_int_equal(back.n, 3);
-	for (size_t i = 0; i < 3; i++) {
-		assert_string_equal(back.v[i].sql, s.v[i].sql);
-		assert_int_equal(back.v[i].flags, s.v[i].flags);
-	}
-	assert_int_equal(back.v[2].flags, GW_STEP_MAY_BLOCK);
+	for (size_t i = 0; i < 3; i++)
+		same_step(&s.v[i], &back.v[i]);
+	assert_null(back.v[0].fill->where);
+	assert_null(back.v[0].fill->mode);
+	assert_string_equal(back.v[1].fill->mode, "down");
+	assert_null(back.v[2].fill);
 	free(text);
-	gw_steps_release(&s);
 	gw_steps_release(&back);
-	gw_migration_release(&m);
+	/* "where" and "mode" may be left out; both read as unset */
+	assert_int_equal(gw_steps_from_json("[{\"sql\": \"x\", \"fill\": {\"table\": \"t\", "
+					    "\"set\": \"a = 1\"}}]",
+					    &back, &err),
+			 0);
+	assert_int_equal(back.n, 1);
+	assert_string_equal(back.v[0].fill->table, "t");
+	assert_string_equal(back.v[0].fill->set, "a = 1");
+	assert_null(back.v[0].fill->where);
+	assert_null(back.v[0].fill->mode);
+	assert_int_equal(err.code, 0);
+	gw_steps_release(&back);
+	gw_steps_release(&s);
 }
 
 static void test_steps_json_empty(void **state)
@@ -1269,13 +1992,22 @@ static void test_steps_json_invalid(void **state)
 		const char *text;
 		const char *msg;
 	} bad_step[] = {
-		{"[1]", "recorded undo step 0 has no sql"},
-		{"[{\"flags\": 0}]", "recorded undo step 0 has no sql"},
-		{"[{\"sql\": \"ok\"}, {\"sql\": null}]", "recorded undo step 1 has no sql"},
-		{"[{\"sql\": \"ok\"}, {\"sql\": 7}]", "recorded undo step 1 has no sql"},
-		{"[{\"sql\": \"ok\"}, \"SELECT 1\"]", "recorded undo step 1 has no sql"},
+		{"[1]", "recorded step 0 has no sql"},
+		{"[{\"flags\": 0}]", "recorded step 0 has no sql"},
+		{"[{\"sql\": \"ok\"}, {\"sql\": null}]", "recorded step 1 has no sql"},
+		{"[{\"sql\": \"ok\"}, {\"sql\": 7}]", "recorded step 1 has no sql"},
+		{"[{\"sql\": \"ok\"}, \"SELECT 1\"]", "recorded step 1 has no sql"},
+		/* a fill needs its table and its assignments */
+		{"[{\"sql\": \"ok\"}, {\"sql\": \"u\", \"fill\": {\"set\": \"a = 1\"}}]",
+		 "recorded fill step 1 is not valid"},
+		{"[{\"sql\": \"u\", \"fill\": {\"table\": \"t\"}}]",
+		 "recorded fill step 0 is not valid"},
+		{"[{\"sql\": \"u\", \"fill\": {\"table\": \"t\", \"set\": 1}}]",
+		 "recorded fill step 0 is not valid"},
+		{"[{\"sql\": \"u\", \"fill\": \"UPDATE t SET a = 1\"}]",
+		 "recorded fill step 0 is not valid"},
 	};
-	static const char prefix[] = "recorded undo steps are not valid: ";
+	static const char prefix[] = "recorded steps are not valid: ";
 
 	(void)state;
 	for (size_t i = 0; i < GW_ARRAY_SIZE(not_a_list); i++) {
@@ -1325,10 +2057,15 @@ int main(void)
 		cmocka_unit_test(test_add_column_not_null_no_default),
 		cmocka_unit_test(test_add_column_not_null_constant_default),
 		cmocka_unit_test(test_drop_column),
-		cmocka_unit_test(test_rename_column),
-		cmocka_unit_test(test_alter_column_type_postgres),
-		cmocka_unit_test(test_alter_column_type_mysql_live),
-		cmocka_unit_test(test_alter_column_type_mysql_offline),
+		cmocka_unit_test(test_rename_column_mysql),
+		cmocka_unit_test(test_rename_column_postgres),
+		cmocka_unit_test(test_rename_column_nullable),
+		cmocka_unit_test(test_rename_column_offline),
+		cmocka_unit_test(test_alter_column_inplace_mysql),
+		cmocka_unit_test(test_alter_column_inplace_postgres),
+		cmocka_unit_test(test_alter_column_inplace_overrides),
+		cmocka_unit_test(test_inplace_refused),
+		cmocka_unit_test(test_alter_column_type_only),
 		cmocka_unit_test(test_alter_column_undo_needs_live),
 		cmocka_unit_test(test_alter_column_nullable_default),
 		cmocka_unit_test(test_create_index),
@@ -1347,6 +2084,7 @@ int main(void)
 		cmocka_unit_test(test_steps_json_exact),
 		cmocka_unit_test(test_steps_json_round_trip),
 		cmocka_unit_test(test_steps_json_from_phase),
+		cmocka_unit_test(test_steps_json_fill),
 		cmocka_unit_test(test_steps_json_empty),
 		cmocka_unit_test(test_steps_json_lenient),
 		cmocka_unit_test(test_steps_json_invalid),
