@@ -63,16 +63,15 @@ static int steps_from_array(json_t *a, struct gw_steps *s, struct gw_error *err)
 			return gw_error_set(err, GW_ERR_STATE, "recorded step %zu has no sql", i);
 		gw_steps_add(s, (unsigned)flags, gw_strdup(sql));
 		if (f) {
-			struct gw_fill *fill = gw_calloc(1, sizeof(*fill));
+			const char *table = json_string_value(json_object_get(f, "table"));
+			const char *set = json_string_value(json_object_get(f, "set"));
 
-			fill->table = gw_strdup(json_string_value(json_object_get(f, "table")));
-			fill->set = gw_strdup(json_string_value(json_object_get(f, "set")));
-			fill->where = gw_strdup(json_string_value(json_object_get(f, "where")));
-			fill->mode = gw_strdup(json_string_value(json_object_get(f, "mode")));
-			s->v[s->n - 1].fill = fill;
-			if (!fill->table || !fill->set)
+			if (!table || !set)
 				return gw_error_set(err, GW_ERR_STATE,
 						    "recorded fill step %zu is not valid", i);
+			s->v[s->n - 1].fill =
+				gw_fill_new(table, set, json_string_value(json_object_get(f, "where")),
+					    json_string_value(json_object_get(f, "mode")));
 		}
 	}
 	return 0;
@@ -303,9 +302,10 @@ static void show_progress(struct phase_run *pr, const struct gw_fill_progress *p
 	}
 }
 
+/* Before each chunk: the progress so far (rate included), then the operator. */
 static int fill_before_chunk(void *arg, const struct gw_fill_progress *p, struct gw_error *err)
 {
-	(void)p;
+	show_progress(arg, p);
 	return obey(arg, err);
 }
 
@@ -316,7 +316,6 @@ static int fill_checkpoint(void *arg, const char *ckpt, const struct gw_fill_pro
 	char *text, *json;
 	int rc;
 
-	show_progress(pr, p);
 	if (!pr->record)
 		return 0;
 	text = phase_checkpoint(pr, pr->stmt, ckpt, false);

@@ -21,7 +21,6 @@ static int alter_forward(const struct gw_phase_req *req, struct gw_steps *out,
 		.table = op->table,
 		.column = op->column_name,
 		.type = op->type,
-		.using_expr = op->up,
 		.nullable = op->nullable,
 		.default_expr = op->default_expr,
 		.drop_default = op->drop_default,
@@ -48,10 +47,8 @@ static int alter_reverse(const struct gw_phase_req *req, struct gw_steps *out,
 			      op->column_name);
 		return GW_ERR_NO_INVERSE;
 	}
-	if (op->type) {
+	if (op->type)
 		a.type = was->type;
-		a.using_expr = op->down;
-	}
 	if (op->nullable != GW_UNSET)
 		a.nullable = was->nullable ? GW_TRUE : GW_FALSE;
 	if (op->default_expr || op->drop_default) {

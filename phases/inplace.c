@@ -96,6 +96,12 @@ static bool names_column(size_t n, char *const *cols, const char *col)
 	return false;
 }
 
+/* True for an index of the old column that the new one gets a copy of. */
+static bool copied(const struct gw_index_info *ix, const struct change *c)
+{
+	return !ix->primary && names_column(ix->ncolumns, ix->columns, c->old_col);
+}
+
 /* What in place cannot do safely: refused before anything changes. */
 static int refuse(const struct gw_phase_req *req, const struct change *c, struct gw_error *err)
 {
@@ -181,7 +187,7 @@ static void each_index(const struct gw_phase_req *req, const struct change *c,
 	for (size_t i = 0; req->live && i < req->live->nindexes; i++) {
 		const struct gw_index_info *ix = &req->live->indexes[i];
 
-		if (!ix->primary && names_column(ix->ncolumns, ix->columns, c->old_col))
+		if (copied(ix, c))
 			fn(out, req->dialect, c, ix);
 	}
 }
@@ -288,7 +294,7 @@ static void contract_pg(const struct gw_phase_req *req, const struct change *c,
 		const struct gw_index_info *ix = &req->live->indexes[i];
 		char *copy;
 
-		if (ix->primary || !names_column(ix->ncolumns, ix->columns, c->old_col))
+		if (!copied(ix, c))
 			continue;
 		copy = index_copy_name(ix->name);
 		index_rename(&b, d, copy, ix->name);
@@ -390,7 +396,7 @@ static void contract_mysql(const struct gw_phase_req *req, const struct change *
 		const struct gw_index_info *ix = &req->live->indexes[i];
 		char *copy;
 
-		if (ix->primary || !names_column(ix->ncolumns, ix->columns, c->old_col))
+		if (!copied(ix, c))
 			continue;
 		gw_buf_puts(&b, "DROP INDEX ");
 		d->ident(&b, ix->name);
@@ -470,7 +476,7 @@ static int contract_undo(const struct gw_phase_req *req, const struct change *c,
 		char *copy;
 		struct gw_buf b = GW_BUF_INIT;
 
-		if (ix->primary || !names_column(ix->ncolumns, ix->columns, c->old_col))
+		if (!copied(ix, c))
 			continue;
 		copy = index_copy_name(ix->name);
 		if (d->id == GW_DIALECT_POSTGRES) {
@@ -492,7 +498,7 @@ static int contract_undo(const struct gw_phase_req *req, const struct change *c,
 	for (size_t i = 0; i < req->live->nindexes; i++) {
 		const struct gw_index_info *ix = &req->live->indexes[i];
 
-		if (ix->primary || !names_column(ix->ncolumns, ix->columns, c->old_col))
+		if (!copied(ix, c))
 			continue;
 		d->drop_index(out, c->table, ix->name);
 		d->create_index(out, c->table, ix->name, ix->ncolumns, ix->columns, ix->unique);

@@ -99,16 +99,23 @@ void gw_steps_add(struct gw_steps *s, unsigned flags, char *sql_owned)
 	s->n++;
 }
 
-void gw_steps_add_fill_raw(struct gw_steps *s, const struct gw_dialect *d, const char *table,
-			   const char *set, const char *where, const char *mode)
+struct gw_fill *gw_fill_new(const char *table, const char *set, const char *where,
+			    const char *mode)
 {
 	struct gw_fill *f = gw_calloc(1, sizeof(*f));
-	struct gw_buf b = GW_BUF_INIT;
 
 	f->table = gw_strdup(table);
 	f->set = gw_strdup(set);
 	f->where = gw_strdup(where);
 	f->mode = gw_strdup(mode);
+	return f;
+}
+
+void gw_steps_add_fill_raw(struct gw_steps *s, const struct gw_dialect *d, const char *table,
+			   const char *set, const char *where, const char *mode)
+{
+	struct gw_buf b = GW_BUF_INIT;
+
 	gw_buf_puts(&b, "UPDATE ");
 	d->ident(&b, table);
 	gw_buf_printf(&b, " SET %s", set);
@@ -117,7 +124,7 @@ void gw_steps_add_fill_raw(struct gw_steps *s, const struct gw_dialect *d, const
 	gw_buf_printf(&b, " -- in keyset chunks%s",
 		      mode ? ", the triggers filling the old column" : "");
 	gw_steps_add(s, 0, gw_buf_detach(&b));
-	s->v[s->n - 1].fill = f;
+	s->v[s->n - 1].fill = gw_fill_new(table, set, where, mode);
 }
 
 void gw_steps_add_fill(struct gw_steps *s, const struct gw_dialect *d, const char *table,

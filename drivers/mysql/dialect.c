@@ -249,9 +249,8 @@ static void restate(struct gw_buf *b, const char *type, const struct gw_alter *a
 
 /*
  * MODIFY restates the whole column, so every attribute not changed comes
- * from live; offline the statement says so in a comment. A conversion
- * expression cannot go into MODIFY: the values go through a new column,
- * filled by an UPDATE that still sees the old one under its own name.
+ * from live; offline the statement says so in a comment. Conversions with
+ * an expression are done in place by phases/inplace.c, not here.
  */
 static int alter_column(struct gw_steps *out, const struct gw_alter *a,
 			const struct gw_column_info *live, struct gw_error *err)
@@ -259,10 +258,9 @@ static int alter_column(struct gw_steps *out, const struct gw_alter *a,
 	struct gw_buf b = GW_BUF_INIT;
 	const char *type;
 	unsigned flags = 0;
-	char *tmp = NULL;
 	int rc = 0;
 
-	if (!a->type && !a->using_expr && a->nullable == GW_UNSET && !a->default_expr &&
+	if (!a->type && a->nullable == GW_UNSET && !a->default_expr &&
 	    !a->drop_default) {
 		rc = gw_error_set(err, GW_ERR_INPUT, "could not alter column '%s.%s': nothing to change",
 				  a->table, a->column);
@@ -285,42 +283,13 @@ static int alter_column(struct gw_steps *out, const struct gw_alter *a,
 	if (a->type && (!live || strcasecmp(a->type, live->type) != 0))
 		flags |= GW_STEP_MAY_BLOCK;
 
-	if (!a->using_expr) {
-		alter_table(&b, a->table);
-		gw_buf_puts(&b, "MODIFY COLUMN ");
-		ident(&b, a->column);
-		gw_buf_putc(&b, ' ');
-		restate(&b, type, a, live);
-		add_step(out, flags, &b);
-		goto out;
-	}
-
-	tmp = gw_asprintf("%s__gw_new", a->column);
 	alter_table(&b, a->table);
-	gw_buf_puts(&b, "ADD COLUMN ");
-	ident(&b, tmp);
-	gw_buf_printf(&b, " %s NULL", type);
-	add_step(out, 0, &b);
-
-	gw_buf_puts(&b, "UPDATE ");
-	ident(&b, a->table);
-	gw_buf_puts(&b, " SET ");
-	ident(&b, tmp);
-	gw_buf_printf(&b, " = (%s)", a->using_expr);
-	add_step(out, 0, &b);
-
-	alter_table(&b, a->table);
-	gw_buf_puts(&b, "DROP COLUMN ");
-	ident(&b, a->column);
-	gw_buf_puts(&b, ", CHANGE COLUMN ");
-	ident(&b, tmp);
-	gw_buf_putc(&b, ' ');
+	gw_buf_puts(&b, "MODIFY COLUMN ");
 	ident(&b, a->column);
 	gw_buf_putc(&b, ' ');
 	restate(&b, type, a, live);
-	add_step(out, GW_STEP_MAY_BLOCK, &b);
+	add_step(out, flags, &b);
 out:
-	free(tmp);
 	gw_buf_release(&b);
 	return rc;
 }

@@ -227,17 +227,17 @@ static void rename_column(struct gw_steps *out, const char *table, const char *f
 /*
  * One step per change so that each takes its lock only as long as it
  * needs. TYPE may rewrite the table and SET NOT NULL scans it, both under
- * ACCESS EXCLUSIVE: MAY_BLOCK. A conversion without a new type converts to
- * the live type, which offline is unknown.
+ * ACCESS EXCLUSIVE: MAY_BLOCK. Conversions with an expression are done in
+ * place by phases/inplace.c, not here.
  */
 static int alter_column(struct gw_steps *out, const struct gw_alter *a,
 			const struct gw_column_info *live, struct gw_error *err)
 {
 	struct gw_buf b = GW_BUF_INIT;
-	const char *type = a->type;
 	int rc = 0;
 
-	if (!a->type && !a->using_expr && a->nullable == GW_UNSET && !a->default_expr &&
+	(void)live;
+	if (!a->type && a->nullable == GW_UNSET && !a->default_expr &&
 	    !a->drop_default) {
 		rc = gw_error_set(err, GW_ERR_INPUT, "could not alter column '%s.%s': nothing to change",
 				  a->table, a->column);
@@ -249,21 +249,9 @@ static int alter_column(struct gw_steps *out, const struct gw_alter *a,
 				  a->table, a->column);
 		goto out;
 	}
-	if (!type && a->using_expr) {
-		if (!live) {
-			rc = gw_error_set(err, GW_ERR_INPUT,
-					  "could not alter column '%s.%s': a conversion needs a type",
-					  a->table, a->column);
-			goto out;
-		}
-		type = live->type;
-	}
-
-	if (type) {
+	if (a->type) {
 		alter_column_prefix(&b, a->table, a->column);
-		gw_buf_printf(&b, "TYPE %s", type);
-		if (a->using_expr)
-			gw_buf_printf(&b, " USING (%s)", a->using_expr);
+		gw_buf_printf(&b, "TYPE %s", a->type);
 		add_step(out, GW_STEP_MAY_BLOCK, &b);
 	}
 	if (a->default_expr || a->drop_default) {

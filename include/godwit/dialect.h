@@ -19,8 +19,7 @@ enum gw_dialect_id { GW_DIALECT_MYSQL, GW_DIALECT_POSTGRES };
 struct gw_alter {
 	const char *table;
 	const char *column;
-	const char *type;          /* new type */
-	const char *using_expr;    /* conversion expression over the old value, NULL = implicit */
+	const char *type;          /* new type, converted implicitly */
 	enum gw_tristate nullable;
 	const char *default_expr;  /* new default */
 	bool drop_default;

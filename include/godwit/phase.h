@@ -83,6 +83,9 @@ void gw_steps_add(struct gw_steps *s, unsigned flags, char *sql_owned);
 /* Append a fill of table: set (n assignments) where rows match where (may be NULL). */
 void gw_steps_add_fill(struct gw_steps *s, const struct gw_dialect *d, const char *table,
 		       size_t n, const struct gw_assign *set, const char *where);
+/* New fill of its parts (copied; where and mode may be NULL). */
+struct gw_fill *gw_fill_new(const char *table, const char *set, const char *where,
+			    const char *mode);
 /* Append a fill given its parts (copied), as stored. */
 void gw_steps_add_fill_raw(struct gw_steps *s, const struct gw_dialect *d, const char *table,
 			   const char *set, const char *where, const char *mode);

@@ -346,7 +346,7 @@ static void test_column_ops(void **state)
 
 static struct gw_alter alter_of(const char *column)
 {
-	struct gw_alter a = {"users", column, NULL, NULL, GW_UNSET, NULL, false};
+	struct gw_alter a = {"users", column, NULL, GW_UNSET, NULL, false};
 
 	return a;
 }
@@ -425,45 +425,6 @@ static void test_alter_mysql_offline(void **state)
 	gw_steps_release(&s);
 }
 
-static void test_alter_mysql_using(void **state)
-{
-	struct gw_column_info balance = {S("balance"), S("double"), false, S("0"), false, false};
-	struct gw_column_info odd = {S("a`b"), S("int"), true, NULL, false, false};
-	struct gw_steps s = GW_STEPS_INIT;
-	struct gw_alter a;
-
-	(void)state;
-	a = alter_of("balance");
-	a.type = "DECIMAL(12,2)";
-	a.using_expr = "CAST(`balance` AS DECIMAL(12,2))";
-	assert_int_equal(my->alter_column(&s, &a, &balance, NULL), 0);
-	assert_int_equal(my->alter_column(&s, &a, NULL, NULL), 0);
-	/* a conversion into the live type, on an odd name */
-	a = alter_of("a`b");
-	a.using_expr = "`a``b` * 100";
-	a.nullable = GW_FALSE;
-	assert_int_equal(my->alter_column(&s, &a, &odd, NULL), 0);
-	assert_int_equal(s.n, 9);
-	step_is(&s, 0, 0, "ALTER TABLE `users` ADD COLUMN `balance__gw_new` DECIMAL(12,2) NULL");
-	step_is(&s, 1, 0,
-		"UPDATE `users` SET `balance__gw_new` = (CAST(`balance` AS DECIMAL(12,2)))");
-	step_is(&s, 2, GW_STEP_MAY_BLOCK,
-		"ALTER TABLE `users` DROP COLUMN `balance`, CHANGE COLUMN `balance__gw_new` "
-		"`balance` DECIMAL(12,2) NOT NULL DEFAULT 0");
-	step_is(&s, 3, 0, "ALTER TABLE `users` ADD COLUMN `balance__gw_new` DECIMAL(12,2) NULL");
-	step_is(&s, 4, 0,
-		"UPDATE `users` SET `balance__gw_new` = (CAST(`balance` AS DECIMAL(12,2)))");
-	step_is(&s, 5, GW_STEP_MAY_BLOCK,
-		"ALTER TABLE `users` DROP COLUMN `balance`, CHANGE COLUMN `balance__gw_new` "
-		"`balance` DECIMAL(12,2) " MODIFY_OFFLINE);
-	step_is(&s, 6, 0, "ALTER TABLE `users` ADD COLUMN `a``b__gw_new` int NULL");
-	step_is(&s, 7, 0, "UPDATE `users` SET `a``b__gw_new` = (`a``b` * 100)");
-	step_is(&s, 8, GW_STEP_MAY_BLOCK,
-		"ALTER TABLE `users` DROP COLUMN `a``b`, CHANGE COLUMN `a``b__gw_new` `a``b` "
-		"int NOT NULL");
-	gw_steps_release(&s);
-}
-
 static void test_alter_errors(void **state)
 {
 	struct gw_column_info gen = {S("total"), S("int"), true, NULL, false, true};
@@ -495,26 +456,18 @@ static void test_alter_errors(void **state)
 	assert_string_equal(err.msg, "could not alter column 'users.total': it is a generated column");
 	gw_error_clear(&err);
 
-	/* PostgreSQL: a conversion without a type needs the live type */
-	a = alter_of("balance");
-	a.using_expr = "round(balance, 2)";
-	assert_int_equal(pg->alter_column(&s, &a, NULL, &err), GW_ERR_INPUT);
-	assert_string_equal(err.msg,
-			    "could not alter column 'users.balance': a conversion needs a type");
 	assert_int_equal(s.n, 0);
 	gw_steps_release(&s);
 }
 
 static void test_alter_postgres(void **state)
 {
-	struct gw_column_info balance = {S("balance"), S("numeric(12,2)"), true, NULL, false, false};
 	struct gw_steps s = GW_STEPS_INIT;
 	struct gw_alter a;
 
 	(void)state;
 	a = alter_of("balance");
 	a.type = "DECIMAL(12,2)";
-	a.using_expr = "CAST(balance AS DECIMAL(12,2))";
 	a.default_expr = "0";
 	a.nullable = GW_FALSE;
 	assert_int_equal(pg->alter_column(&s, &a, NULL, NULL), 0);
@@ -522,24 +475,17 @@ static void test_alter_postgres(void **state)
 	a.drop_default = true;
 	a.nullable = GW_TRUE;
 	assert_int_equal(pg->alter_column(&s, &a, NULL, NULL), 0);
-	a = alter_of("balance");
-	a.using_expr = "round(balance, 2)";
-	assert_int_equal(pg->alter_column(&s, &a, &balance, NULL), 0);
 	a = alter_of("a\"b");
 	a.type = "TEXT";
 	assert_int_equal(pg->alter_column(&s, &a, NULL, NULL), 0);
-	assert_int_equal(s.n, 7);
+	assert_int_equal(s.n, 6);
 	step_is(&s, 0, GW_STEP_MAY_BLOCK,
-		"ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE DECIMAL(12,2) "
-		"USING (CAST(balance AS DECIMAL(12,2)))");
+		"ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE DECIMAL(12,2)");
 	step_is(&s, 1, 0, "ALTER TABLE \"users\" ALTER COLUMN \"balance\" SET DEFAULT 0");
 	step_is(&s, 2, GW_STEP_MAY_BLOCK, "ALTER TABLE \"users\" ALTER COLUMN \"balance\" SET NOT NULL");
 	step_is(&s, 3, 0, "ALTER TABLE \"users\" ALTER COLUMN \"order\" DROP DEFAULT");
 	step_is(&s, 4, 0, "ALTER TABLE \"users\" ALTER COLUMN \"order\" DROP NOT NULL");
-	step_is(&s, 5, GW_STEP_MAY_BLOCK,
-		"ALTER TABLE \"users\" ALTER COLUMN \"balance\" TYPE numeric(12,2) "
-		"USING (round(balance, 2))");
-	step_is(&s, 6, GW_STEP_MAY_BLOCK, "ALTER TABLE \"users\" ALTER COLUMN \"a\"\"b\" TYPE TEXT");
+	step_is(&s, 5, GW_STEP_MAY_BLOCK, "ALTER TABLE \"users\" ALTER COLUMN \"a\"\"b\" TYPE TEXT");
 	gw_steps_release(&s);
 }
 
@@ -822,7 +768,6 @@ static void test_no_semicolons(void **state)
 
 	(void)state;
 	a.type = "BIGINT";
-	a.using_expr = "balance";
 	a.nullable = GW_FALSE;
 	a.default_expr = "0";
 	users_op(&op);
@@ -859,7 +804,6 @@ int main(void)
 		cmocka_unit_test(test_column_ops),
 		cmocka_unit_test(test_alter_mysql_live),
 		cmocka_unit_test(test_alter_mysql_offline),
-		cmocka_unit_test(test_alter_mysql_using),
 		cmocka_unit_test(test_alter_errors),
 		cmocka_unit_test(test_alter_postgres),
 		cmocka_unit_test(test_indexes),
