@@ -9,23 +9,13 @@
 
 #include <jansson.h>
 
-#include "godwit/copier.h"
+#include "copier_int.h"
 #include "godwit/dialect.h"
 #include "godwit/driver.h"
 #include "godwit/log.h"
 #include "godwit/triggers.h"
 
 #define MAX_RETRIES 10
-
-struct fill_state {
-	struct gw_conn *c;
-	const struct gw_dialect *d;
-	const struct gw_fill *f;
-	struct gw_key key;
-	struct gw_keyval lo, hi;   /* lo.n == 0: from the first key */
-	struct gw_chunker chunker;
-	struct gw_fill_progress p;
-};
 
 static double now_ms(void)
 {
@@ -84,73 +74,82 @@ static int keyval_parse(struct gw_keyval *v, json_t *a, size_t n)
 	return 0;
 }
 
-static char *checkpoint_text(const struct fill_state *st)
+static char *checkpoint_of(const struct gw_walk *w, const struct gw_keyval *lo)
 {
 	json_t *o = json_object();
 	char *text;
 
-	json_object_set_new(o, "lo", keyval_json(&st->lo));
-	json_object_set_new(o, "hi", keyval_json(&st->hi));
-	json_object_set_new(o, "rows", json_integer(st->p.rows_done));
-	json_object_set_new(o, "size", json_integer(st->chunker.size));
+	json_object_set_new(o, "lo", keyval_json(lo));
+	json_object_set_new(o, "hi", keyval_json(&w->hi));
+	json_object_set_new(o, "rows", json_integer(w->p.rows_done));
+	json_object_set_new(o, "size", json_integer(w->chunker.size));
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return text;
 }
 
-static int resume_from(struct fill_state *st, const char *text, struct gw_error *err)
+char *gw_walk_checkpoint(struct gw_walk *w, const struct gw_keyval *end)
+{
+	static const struct gw_keyval none = {0, NULL};
+
+	return checkpoint_of(w, end ? end : w->hi.n ? &w->hi : &none);
+}
+
+static int resume_from(struct gw_walk *w, const char *text, struct gw_error *err)
 {
 	json_error_t jerr;
 	json_t *o = json_loads(text, 0, &jerr);
 	int rc = 0;
 
-	if (!json_is_object(o) || keyval_parse(&st->lo, json_object_get(o, "lo"), st->key.n) < 0 ||
-	    keyval_parse(&st->hi, json_object_get(o, "hi"), st->key.n) < 0) {
-		rc = gw_error_set(err, GW_ERR_STATE, "fill checkpoint of table '%s' is not valid",
-				  st->f->table);
+	if (!json_is_object(o) || keyval_parse(&w->lo, json_object_get(o, "lo"), w->key.n) < 0 ||
+	    keyval_parse(&w->hi, json_object_get(o, "hi"), w->key.n) < 0) {
+		rc = gw_error_set(err, GW_ERR_STATE, "checkpoint of the walk of table '%s' is not valid",
+				  w->table);
 		goto out;
 	}
-	st->p.rows_done = json_integer_value(json_object_get(o, "rows"));
+	w->p.rows_done = json_integer_value(json_object_get(o, "rows"));
 	if (json_integer_value(json_object_get(o, "size")) > 0)
-		st->chunker.size = (long)json_integer_value(json_object_get(o, "size"));
+		w->chunker.size = (long)json_integer_value(json_object_get(o, "size"));
 out:
 	json_decref(o);
 	return rc;
 }
 
-/* Append " WHERE lo < key AND key <= end" with its parameters. */
-static void put_range(struct gw_buf *b, const struct fill_state *st, const struct gw_keyval *end,
-		      int *np, const char **params)
+void gw_walk_range(struct gw_buf *b, const struct gw_walk *w, const struct gw_keyval *end,
+		   int *np, const char **params)
 {
 	gw_buf_puts(b, " WHERE ");
-	if (st->lo.n) {
-		gw_keyset_cond(b, st->d, &st->key, &st->lo, true, np, params);
-		gw_buf_puts(b, " AND ");
+	if (w->lo.n) {
+		gw_keyset_cond(b, w->d, &w->key, &w->lo, true, np, params);
+		if (end)
+			gw_buf_puts(b, " AND ");
 	}
-	gw_keyset_cond(b, st->d, &st->key, end, false, np, params);
+	if (end)
+		gw_keyset_cond(b, w->d, &w->key, end, false, np, params);
+	else if (!w->lo.n)
+		gw_buf_puts(b, "TRUE");
 }
 
 /*
  * Where the next chunk ends: the key of the size-th row after lo, or hi
  * when fewer rows are left. *last is set when the chunk reaches hi.
  */
-static int chunk_end(struct fill_state *st, struct gw_keyval *end, bool *last,
-		     struct gw_error *err)
+static int chunk_end(struct gw_walk *w, struct gw_keyval *end, bool *last, struct gw_error *err)
 {
 	struct gw_buf b = GW_BUF_INIT;
-	const char **params = gw_calloc(4 * st->key.n + 1, sizeof(char *));
+	const char **params = gw_calloc(4 * w->key.n + 1, sizeof(char *));
 	struct gw_result *r = NULL;
 	int np = 0, rc;
 
 	gw_buf_puts(&b, "SELECT ");
-	gw_sql_ident_list(&b, st->d, st->key.n, st->key.cols);
+	gw_sql_ident_list(&b, w->d, w->key.n, w->key.cols);
 	gw_buf_puts(&b, " FROM ");
-	st->d->ident(&b, st->f->table);
-	put_range(&b, st, &st->hi, &np, params);
+	w->d->ident(&b, w->table);
+	gw_walk_range(&b, w, &w->hi, &np, params);
 	gw_buf_puts(&b, " ORDER BY ");
-	gw_sql_ident_list(&b, st->d, st->key.n, st->key.cols);
-	gw_buf_printf(&b, " LIMIT 1 OFFSET %ld", st->chunker.size - 1);
-	rc = gw_conn_query(st->c, b.data, np, params, &r, err);
+	gw_sql_ident_list(&b, w->d, w->key.n, w->key.cols);
+	gw_buf_printf(&b, " LIMIT 1 OFFSET %ld", w->chunker.size - 1);
+	rc = gw_conn_query(w->c, b.data, np, params, &r, err);
 	if (rc == 0) {
 		*last = r->nrows == 0;
 		if (*last)
@@ -164,39 +163,27 @@ static int chunk_end(struct fill_state *st, struct gw_keyval *end, bool *last,
 	return rc;
 }
 
-static int update_chunk(struct fill_state *st, const struct gw_keyval *end,
-			const struct gw_fill_hooks *h, struct gw_error *err)
+int gw_walk_commit(struct gw_walk *w, const char *sql, int np, const char *const *params,
+		   const struct gw_keyval *end, const struct gw_fill_hooks *h,
+		   int (*check)(struct gw_walk *w, struct gw_error *err), struct gw_error *err)
 {
-	struct gw_buf b = GW_BUF_INIT;
-	const char **params = gw_calloc(4 * st->key.n + 1, sizeof(char *));
-	struct gw_keyval saved = st->lo;
 	char *ckpt;
-	int np = 0, rc;
+	int rc;
 
-	gw_buf_puts(&b, "UPDATE ");
-	st->d->ident(&b, st->f->table);
-	gw_buf_printf(&b, " SET %s", st->f->set);
-	put_range(&b, st, end, &np, params);
-	if (st->f->where)
-		gw_buf_printf(&b, " AND (%s)", st->f->where);
-
-	rc = gw_conn_exec(st->c, "BEGIN", err);
+	rc = gw_conn_exec(w->c, "BEGIN", err);
 	if (rc == 0)
-		rc = gw_conn_query(st->c, b.data, np, params, NULL, err);
+		rc = gw_conn_query(w->c, sql, np, params, NULL, err);
+	if (rc == 0 && check)
+		rc = check(w, err);
 	if (rc == 0) {
-		/* The checkpoint names the new lower bound; keep the old until commit. */
-		st->lo = *end;
-		ckpt = checkpoint_text(st);
-		st->lo = saved;
-		rc = h->checkpoint(h->arg, ckpt, &st->p, err);
+		ckpt = gw_walk_checkpoint(w, end);
+		rc = h->checkpoint(h->arg, ckpt, &w->p, err);
 		free(ckpt);
 	}
 	if (rc == 0)
-		rc = gw_conn_exec(st->c, "COMMIT", err);
-	if (rc < 0 && gw_conn_exec(st->c, "ROLLBACK", NULL) < 0)
-		gw_warn(st->f->table, "could not roll back a failed chunk");
-	free(params);
-	gw_buf_release(&b);
+		rc = gw_conn_exec(w->c, "COMMIT", err);
+	if (rc < 0 && gw_conn_exec(w->c, "ROLLBACK", NULL) < 0)
+		gw_warn(w->table, "could not roll back a failed chunk");
 	return rc;
 }
 
@@ -207,7 +194,7 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static int fill_loop(struct fill_state *st, const struct gw_fill_hooks *h, struct gw_error *err)
+static int walk_loop(struct gw_walk *w, const struct gw_fill_hooks *h, struct gw_error *err)
 {
 	struct gw_keyval end = {0, NULL};
 	int retries = 0, rc = 0;
@@ -216,26 +203,26 @@ static int fill_loop(struct fill_state *st, const struct gw_fill_hooks *h, struc
 		struct gw_error e = GW_ERROR_INIT;
 		bool last = false;
 		double t0;
-		long size = st->chunker.size;
+		long size = w->chunker.size;
 
-		st->p.chunk = size;
-		rc = h->before_chunk(h->arg, &st->p, err);
+		w->p.chunk = size;
+		rc = h->before_chunk(h->arg, &w->p, err);
 		if (rc < 0)
 			break;
 		t0 = now_ms();
 		/* The chunk's rows count toward progress only once committed. */
-		st->p.rows_done += size;
-		rc = chunk_end(st, &end, &last, &e);
+		w->p.rows_done += size;
+		rc = chunk_end(w, &end, &last, &e);
 		if (rc == 0)
-			rc = update_chunk(st, last ? &st->hi : &end, h, &e);
+			rc = w->chunk(w, last ? (w->open_end ? NULL : &w->hi) : &end, h, &e);
 		if (rc < 0) {
-			st->p.rows_done -= size;
+			w->p.rows_done -= size;
 			if ((rc == GW_ERR_DB_LOCK_TIMEOUT || rc == GW_ERR_DB_RETRY) &&
 			    ++retries <= MAX_RETRIES) {
-				gw_warn(st->f->table, "chunk of %ld rows: %s; retrying smaller (%d of %d)",
+				gw_warn(w->table, "chunk of %ld rows: %s; retrying smaller (%d of %d)",
 					size, e.msg, retries, MAX_RETRIES);
-				st->p.retries++;
-				st->chunker.size = size / 2 > st->chunker.min ? size / 2 : st->chunker.min;
+				w->p.retries++;
+				w->chunker.size = size / 2 > w->chunker.min ? size / 2 : w->chunker.min;
 				sleep_ms(100L << (retries < 5 ? retries : 5));
 				continue;
 			}
@@ -243,18 +230,18 @@ static int fill_loop(struct fill_state *st, const struct gw_fill_hooks *h, struc
 			break;
 		}
 		retries = 0;
-		st->p.last_ms = now_ms() - t0;
+		w->p.last_ms = now_ms() - t0;
 		{
-			double rate = (double)size * 1000.0 / (st->p.last_ms > 1 ? st->p.last_ms : 1);
+			double rate = (double)size * 1000.0 / (w->p.last_ms > 1 ? w->p.last_ms : 1);
 
-			st->p.rows_per_s = st->p.rows_per_s > 0 ? 0.7 * st->p.rows_per_s + 0.3 * rate
-								: rate;
+			w->p.rows_per_s = w->p.rows_per_s > 0 ? 0.7 * w->p.rows_per_s + 0.3 * rate
+							      : rate;
 		}
-		gw_chunker_update(&st->chunker, size, st->p.last_ms);
+		gw_chunker_update(&w->chunker, size, w->p.last_ms);
 		if (last)
 			break;
-		keyval_release(&st->lo);
-		st->lo = end;
+		keyval_release(&w->lo);
+		w->lo = end;
 		end.n = 0;
 		end.v = NULL;
 	}
@@ -262,51 +249,97 @@ static int fill_loop(struct fill_state *st, const struct gw_fill_hooks *h, struc
 	return rc;
 }
 
+void gw_walk_init(struct gw_walk *w, struct gw_conn *c, const char *table, struct gw_key *key,
+		  long long rows_total, double target_ms)
+{
+	memset(w, 0, sizeof(*w));
+	w->c = c;
+	w->d = gw_conn_dialect(c);
+	w->table = table;
+	w->key = *key;
+	memset(key, 0, sizeof(*key));
+	w->p.rows_total = rows_total;
+	gw_chunker_init(&w->chunker, target_ms);
+}
+
+void gw_walk_release(struct gw_walk *w)
+{
+	gw_key_release(&w->key);
+	keyval_release(&w->lo);
+	keyval_release(&w->hi);
+}
+
+int gw_walk_run(struct gw_walk *w, const char *resume, const struct gw_fill_hooks *h,
+		struct gw_error *err)
+{
+	struct gw_result *r = NULL;
+	char *sql = NULL;
+	int rc = 0;
+
+	if (resume && *resume) {
+		rc = resume_from(w, resume, err);
+	} else {
+		sql = gw_keyset_edge_sql(w->d, w->table, &w->key, true);
+		rc = gw_conn_query(w->c, sql, 0, NULL, &r, err);
+		if (rc == 0 && r->nrows > 0)
+			keyval_from_row(&w->hi, r, 0);
+	}
+	/* An empty table: an open-ended walk still looks once (the other side may have rows). */
+	if (rc == 0 && (w->hi.n || w->open_end)) {
+		if (!w->hi.n)
+			rc = w->chunk(w, NULL, h, err);
+		else
+			rc = walk_loop(w, h, err);
+	}
+	free(sql);
+	gw_result_free(r);
+	return rc;
+}
+
+/* A fill: UPDATE table SET ... over each chunk. */
+static int fill_chunk(struct gw_walk *w, const struct gw_keyval *end,
+		      const struct gw_fill_hooks *h, struct gw_error *err)
+{
+	const struct gw_fill *f = w->arg;
+	struct gw_buf b = GW_BUF_INIT;
+	const char **params = gw_calloc(4 * w->key.n + 1, sizeof(char *));
+	int np = 0, rc;
+
+	gw_buf_puts(&b, "UPDATE ");
+	w->d->ident(&b, f->table);
+	gw_buf_printf(&b, " SET %s", f->set);
+	gw_walk_range(&b, w, end, &np, params);
+	if (f->where)
+		gw_buf_printf(&b, " AND (%s)", f->where);
+	rc = gw_walk_commit(w, b.data, np, params, end, h, NULL, err);
+	free(params);
+	gw_buf_release(&b);
+	return rc;
+}
+
 int gw_fill_run(struct gw_conn *c, const struct gw_fill *f, const char *resume,
 		long long rows_total, double target_ms, const struct gw_fill_hooks *h,
 		struct gw_error *err)
 {
-	struct fill_state st;
+	struct gw_walk w;
 	struct gw_table_info *t = NULL;
-	struct gw_result *r = NULL;
-	char *sql = NULL;
+	struct gw_key key;
 	int rc;
-
-	memset(&st, 0, sizeof(st));
-	st.c = c;
-	st.d = gw_conn_dialect(c);
-	st.f = f;
-	st.p.rows_total = rows_total;
-	gw_chunker_init(&st.chunker, target_ms);
 
 	rc = gw_conn_describe(c, f->table, &t, err);
 	if (rc == 0)
-		rc = gw_key_choose(t, &st.key, err);
-	if (rc < 0)
-		goto out;
-	if (resume && *resume) {
-		rc = resume_from(&st, resume, err);
-	} else {
-		sql = gw_keyset_edge_sql(st.d, f->table, &st.key, true);
-		rc = gw_conn_query(c, sql, 0, NULL, &r, err);
-		if (rc == 0 && r->nrows == 0)
-			goto out;    /* empty table: nothing to fill */
-		if (rc == 0)
-			keyval_from_row(&st.hi, r, 0);
-	}
-	if (rc < 0 || st.hi.n == 0)
-		goto out;
-	rc = gw_conn_exec(c, gw_trigger_fill_flag_sql(st.d, f->mode ? f->mode : "skip"), err);
-	if (rc == 0)
-		rc = fill_loop(&st, h, err);
-	if (gw_conn_exec(c, gw_trigger_fill_flag_sql(st.d, NULL), NULL) < 0 && rc == 0)
-		rc = gw_error_set(err, GW_ERR_DB, "could not reset the fill flag of the session");
-out:
-	free(sql);
-	gw_result_free(r);
+		rc = gw_key_choose(t, &key, err);
 	gw_table_info_free(t);
-	gw_key_release(&st.key);
-	keyval_release(&st.lo);
-	keyval_release(&st.hi);
+	if (rc < 0)
+		return rc;
+	gw_walk_init(&w, c, f->table, &key, rows_total, target_ms);
+	w.chunk = fill_chunk;
+	w.arg = (void *)f;
+	rc = gw_conn_exec(c, gw_trigger_fill_flag_sql(w.d, f->mode ? f->mode : "skip"), err);
+	if (rc == 0)
+		rc = gw_walk_run(&w, resume, h, err);
+	if (gw_conn_exec(c, gw_trigger_fill_flag_sql(w.d, NULL), NULL) < 0 && rc == 0)
+		rc = gw_error_set(err, GW_ERR_DB, "could not reset the fill flag of the session");
+	gw_walk_release(&w);
 	return rc;
 }

@@ -26,8 +26,8 @@ static bool integer_type(const char *type)
 	return false;
 }
 
-static int key_from(const struct gw_table_info *t, size_t n, char *const *cols,
-		    const char *index, struct gw_key *k)
+static void key_from(const struct gw_table_info *t, size_t n, char *const *cols,
+		     const char *index, struct gw_key *k)
 {
 	k->n = n;
 	k->cols = gw_calloc(n, sizeof(char *));
@@ -39,10 +39,15 @@ static int key_from(const struct gw_table_info *t, size_t n, char *const *cols,
 		k->cols[i] = gw_strdup(cols[i]);
 		k->integer[i] = c && integer_type(c->type);
 	}
-	return 0;
 }
 
-static bool usable_unique(const struct gw_table_info *t, const struct gw_index_info *ix)
+void gw_key_from_index(const struct gw_table_info *t, const struct gw_index_info *ix,
+		       struct gw_key *k)
+{
+	key_from(t, ix->ncolumns, ix->columns, ix->name, k);
+}
+
+bool gw_key_usable(const struct gw_table_info *t, const struct gw_index_info *ix)
 {
 	if (!ix->unique || ix->ncolumns == 0)
 		return false;
@@ -60,14 +65,19 @@ int gw_key_choose(const struct gw_table_info *t, struct gw_key *k, struct gw_err
 	memset(k, 0, sizeof(*k));
 	if (t->npk) {
 		for (size_t i = 0; i < t->nindexes; i++)
-			if (t->indexes[i].primary)
-				return key_from(t, t->npk, t->pk, t->indexes[i].name, k);
-		return key_from(t, t->npk, t->pk, "PRIMARY", k);
+			if (t->indexes[i].primary) {
+				key_from(t, t->npk, t->pk, t->indexes[i].name, k);
+				return 0;
+			}
+		key_from(t, t->npk, t->pk, "PRIMARY", k);
+		return 0;
 	}
-	for (size_t i = 0; i < t->nindexes; i++)
-		if (usable_unique(t, &t->indexes[i]))
-			return key_from(t, t->indexes[i].ncolumns, t->indexes[i].columns,
-					t->indexes[i].name, k);
+	for (size_t i = 0; i < t->nindexes; i++) {
+		if (gw_key_usable(t, &t->indexes[i])) {
+			gw_key_from_index(t, &t->indexes[i], k);
+			return 0;
+		}
+	}
 	gw_error_set(err, GW_ERR_INPUT,
 		     "table '%s' has no primary key and no unique key on NOT NULL columns, so it "
 		     "cannot be walked in chunks",

@@ -78,19 +78,26 @@ void gw_buf_putc(struct gw_buf *b, char c)
 	gw_buf_put(b, &c, 1);
 }
 
-void gw_buf_printf(struct gw_buf *b, const char *fmt, ...)
+void gw_buf_vprintf(struct gw_buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list again;
 	int n;
 
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		GW_BUG("bad format");
 	grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+	va_end(again);
 	b->len += (size_t)n;
+}
+
+void gw_buf_printf(struct gw_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gw_buf_vprintf(b, fmt, ap);
+	va_end(ap);
 }

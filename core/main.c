@@ -40,6 +40,12 @@ static const struct gw_cmd commands[] = {
 	 "Roll back one phase of REV, or all of its phases latest first."},
 	{"stamp", cmd_stamp, LOCK, "godwit stamp REV",
 	 "Record REV and its ancestors as applied without running anything (base: none)."},
+	{"verify", cmd_verify, LOCK, "godwit verify REV",
+	 "Compare each shadow-table rebuild of REV with its table by checksum, chunk by\n"
+	 "chunk, copying again what differs; exit 1 if a chunk still differs."},
+	{"cleanup", cmd_cleanup, LOCK, "godwit cleanup REV",
+	 "After cut-over, drop what REV keeps to undo it (the old table and its sync);\n"
+	 "its contract can no longer be rolled back."},
 	{"pause", cmd_pause, STORE, "godwit pause REV[:PHASE] [--stop]",
 	 "Pause a migration (or one phase): the runner stops within one chunk and waits.\n"
 	 "  --stop   the runner records the phase paused and exits with status 4 instead\n"

@@ -96,6 +96,7 @@ void gw_steps_add(struct gw_steps *s, unsigned flags, char *sql_owned)
 	s->v[s->n].sql = sql_owned;
 	s->v[s->n].flags = flags;
 	s->v[s->n].fill = NULL;
+	s->v[s->n].job = NULL;
 	s->n++;
 }
 
@@ -147,6 +148,7 @@ void gw_steps_append(struct gw_steps *to, struct gw_steps *from)
 	for (size_t i = 0; i < from->n; i++) {
 		gw_steps_add(to, from->v[i].flags, from->v[i].sql);
 		to->v[to->n - 1].fill = from->v[i].fill;
+		to->v[to->n - 1].job = from->v[i].job;
 	}
 	free(from->v);
 	memset(from, 0, sizeof(*from));
@@ -163,11 +165,43 @@ static void fill_free(struct gw_fill *f)
 	free(f);
 }
 
+static const char *const job_names[GW_NJOBS] = {
+	[GW_JOB_CAPTURE] = "capture", [GW_JOB_COPY] = "copy",   [GW_JOB_VERIFY] = "verify",
+	[GW_JOB_SWAP] = "swap",       [GW_JOB_UNSWAP] = "unswap", [GW_JOB_VALIDATE] = "validate",
+};
+
+const char *gw_job_name(int kind)
+{
+	return kind >= 0 && kind < GW_NJOBS ? job_names[kind] : NULL;
+}
+
+int gw_job_parse(const char *s)
+{
+	for (int i = 0; s && i < GW_NJOBS; i++)
+		if (strcmp(s, job_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void gw_steps_add_job(struct gw_steps *s, unsigned flags, enum gw_job_kind kind,
+		      const char *table, char *sql_owned)
+{
+	struct gw_job *j = gw_calloc(1, sizeof(*j));
+
+	j->kind = kind;
+	j->table = gw_strdup(table);
+	gw_steps_add(s, flags, sql_owned);
+	s->v[s->n - 1].job = j;
+}
+
 void gw_steps_release(struct gw_steps *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].sql);
 		fill_free(s->v[i].fill);
+		if (s->v[i].job)
+			free(s->v[i].job->table);
+		free(s->v[i].job);
 	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));
@@ -175,6 +209,8 @@ void gw_steps_release(struct gw_steps *s)
 
 int gw_phase_steps(const struct gw_phase_req *req, struct gw_steps *out, struct gw_error *err)
 {
+	if (gw_shadow(req->m, req->op))
+		return gw_shadow_steps(req, out, err);
 	if (gw_inplace(req->op))
 		return gw_inplace_steps(req, out, err);
 	switch (req->phase) {

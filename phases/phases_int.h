@@ -7,6 +7,7 @@
 #include "godwit/dialect.h"
 #include "godwit/driver.h"
 #include "godwit/phase.h"
+#include "godwit/shadow.h"
 
 /* New name a dropped table is parked under until contract: "_gw_del_<table>". */
 char *gw_aside_name(const char *table);
@@ -28,6 +29,13 @@ void gw_alter_table_prefix(struct gw_buf *b, const struct gw_dialect *d, const c
 bool gw_inplace(const struct gw_op *op);
 GW_MUSTCHECK int gw_inplace_steps(const struct gw_phase_req *req, struct gw_steps *out,
 				  struct gw_error *err);
+
+/*
+ * Shadow-table rebuilds (phases/shadow.c): rebuild_table, and alter_column
+ * with strategy "shadow", all phases.
+ */
+GW_MUSTCHECK int gw_shadow_steps(const struct gw_phase_req *req, struct gw_steps *out,
+				 struct gw_error *err);
 
 /*
  * NOT NULL on PostgreSQL without a long lock: a CHECK (c IS NOT NULL) NOT

@@ -212,7 +212,7 @@ static void print_phase_detail(const char *name, json_t *ph)
 	json_t *v;
 
 	if (!json_object_get(ph, "rows_done") && !json_object_get(ph, "control") &&
-	    !json_object_get(ph, "waiting"))
+	    !json_object_get(ph, "waiting") && !json_object_get(ph, "blocked_ms"))
 		return;
 	printf("    %-9s %-11s", name, json_string_value(json_object_get(ph, "state")));
 	if ((v = json_object_get(ph, "rows_done"))) {
@@ -234,6 +234,8 @@ static void print_phase_detail(const char *name, json_t *ph)
 		printf("  chunk %lld", (long long)json_integer_value(v));
 	if ((v = json_object_get(ph, "waiting")))
 		printf("  waiting: %s", json_string_value(v));
+	if ((v = json_object_get(ph, "blocked_ms")))
+		printf("  writes blocked %.0f ms", json_number_value(v));
 	if ((v = json_object_get(ph, "control")))
 		printf("  [control: %s]", json_string_value(v));
 	printf("\n");

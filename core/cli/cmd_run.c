@@ -104,6 +104,37 @@ int cmd_rollback(int argc, char **argv, struct gw_ctx *ctx)
 	return rc;
 }
 
+/* A command on one revision (no phase). */
+static int one_rev(int argc, char **argv, struct gw_ctx *ctx, const char *what, size_t *rev)
+{
+	struct gw_target t;
+	const char *text;
+	int rc = one_target(ctx, argc, argv, NULL, &text);
+
+	if (rc == 0)
+		rc = gw_target_parse(&ctx->graph, text, &t, &ctx->err);
+	if (rc == 0 && ((t.kind != GW_TARGET_REV && t.kind != GW_TARGET_HEAD) || t.phase >= 0))
+		rc = gw_usage_error(ctx, "%s takes a revision", what);
+	*rev = t.rev;
+	return rc;
+}
+
+int cmd_cleanup(int argc, char **argv, struct gw_ctx *ctx)
+{
+	size_t rev = 0;
+	int rc = one_rev(argc, argv, ctx, "cleanup", &rev);
+
+	return rc < 0 ? rc : gw_run_cleanup(ctx, rev);
+}
+
+int cmd_verify(int argc, char **argv, struct gw_ctx *ctx)
+{
+	size_t rev = 0;
+	int rc = one_rev(argc, argv, ctx, "verify", &rev);
+
+	return rc < 0 ? rc : gw_run_verify(ctx, rev);
+}
+
 int cmd_stamp(int argc, char **argv, struct gw_ctx *ctx)
 {
 	struct gw_target t;

@@ -4,6 +4,7 @@
 #ifndef GODWIT_BUF_H
 #define GODWIT_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "godwit/common.h"
@@ -24,5 +25,6 @@ void gw_buf_put(struct gw_buf *b, const char *s, size_t n);
 void gw_buf_puts(struct gw_buf *b, const char *s);
 void gw_buf_putc(struct gw_buf *b, char c);
 void gw_buf_printf(struct gw_buf *b, const char *fmt, ...) GW_PRINTF(2, 3);
+void gw_buf_vprintf(struct gw_buf *b, const char *fmt, va_list ap) GW_PRINTF(2, 0);
 
 #endif

@@ -59,6 +59,6 @@ gw_cmd_fn cmd_init, cmd_new, cmd_merge;
 gw_cmd_fn cmd_up, cmd_expand, cmd_backfill, cmd_contract, cmd_start, cmd_complete;
 gw_cmd_fn cmd_down, cmd_rollback, cmd_stamp;
 gw_cmd_fn cmd_current, cmd_history, cmd_heads, cmd_branches, cmd_status;
-gw_cmd_fn cmd_plan, cmd_pause, cmd_resume;
+gw_cmd_fn cmd_plan, cmd_pause, cmd_resume, cmd_cleanup, cmd_verify;
 
 #endif

@@ -20,6 +20,7 @@
 struct gw_conn;
 struct gw_dialect;
 struct gw_table_info;
+struct gw_index_info;
 
 /* The key chunks are ranges of: column names and whether each is an integer. */
 struct gw_key {
@@ -37,6 +38,11 @@ struct gw_key {
 GW_MUSTCHECK int gw_key_choose(const struct gw_table_info *t, struct gw_key *k,
 			       struct gw_error *err);
 void gw_key_release(struct gw_key *k);
+/* True if index ix of t can identify rows: unique, on NOT NULL columns only. */
+bool gw_key_usable(const struct gw_table_info *t, const struct gw_index_info *ix);
+/* The key of index ix of t. */
+void gw_key_from_index(const struct gw_table_info *t, const struct gw_index_info *ix,
+		       struct gw_key *k);
 
 /* Adaptive chunk size: rows per chunk aiming at target_ms per chunk. */
 struct gw_chunker {

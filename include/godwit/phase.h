@@ -67,10 +67,35 @@ struct gw_fill {
 			    they fill the old column from the new (see triggers.h) */
 };
 
+/*
+ * A job: work on a shadow table whose SQL depends on the tables as they are
+ * when it runs (the shadow is made by an earlier step), so it is built then
+ * by the runner. See shadow.h.
+ */
+enum gw_job_kind {
+	GW_JOB_CAPTURE,   /* triggers copying each write of table into its shadow */
+	GW_JOB_COPY,      /* chunked copy of table into its shadow */
+	GW_JOB_VERIFY,    /* checksum of table against its shadow, re-copying what differs */
+	GW_JOB_SWAP,      /* cut-over: the shadow becomes table, table is kept as old */
+	GW_JOB_UNSWAP,    /* its reverse */
+	GW_JOB_VALIDATE,  /* validate the foreign keys a swap added NOT VALID (PostgreSQL) */
+};
+#define GW_NJOBS 6
+
+struct gw_job {
+	enum gw_job_kind kind;
+	char *table;             /* the application's table */
+};
+
+/* Borrowed static name of a job kind ("copy"), or NULL; index of a name, or -1. */
+const char *gw_job_name(int kind);
+int gw_job_parse(const char *s);
+
 struct gw_step {
-	char *sql;              /* owned; for a fill, the whole UPDATE for display */
+	char *sql;              /* owned; for a fill or job, what it does, for display */
 	unsigned flags;         /* GW_STEP_* */
 	struct gw_fill *fill;   /* owned, NULL for a plain statement */
+	struct gw_job *job;     /* owned, NULL unless a job */
 };
 
 struct gw_steps {
@@ -89,6 +114,9 @@ struct gw_fill *gw_fill_new(const char *table, const char *set, const char *wher
 /* Append a fill given its parts (copied), as stored. */
 void gw_steps_add_fill_raw(struct gw_steps *s, const struct gw_dialect *d, const char *table,
 			   const char *set, const char *where, const char *mode);
+/* Append job kind on table, sql saying what it does (owned). */
+void gw_steps_add_job(struct gw_steps *s, unsigned flags, enum gw_job_kind kind,
+		      const char *table, char *sql_owned);
 /* Move every step of from to the end of to; from is left empty. */
 void gw_steps_append(struct gw_steps *to, struct gw_steps *from);
 void gw_steps_release(struct gw_steps *s);

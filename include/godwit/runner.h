@@ -24,6 +24,18 @@ GW_MUSTCHECK int gw_run_rollback(struct gw_ctx *ctx, size_t rev, int phase);
 /* Record exactly rev and its ancestors as applied (base: none), running nothing. */
 GW_MUSTCHECK int gw_run_stamp(struct gw_ctx *ctx, const struct gw_target *t);
 
+/*
+ * Drop what the shadow rebuilds of rev keep for revert after cut-over (old
+ * table, reverse sync); its contract can no longer be rolled back.
+ */
+GW_MUSTCHECK int gw_run_cleanup(struct gw_ctx *ctx, size_t rev);
+/*
+ * Compare each shadow rebuild of rev with its table by checksum, chunk by
+ * chunk, copying again what differs (into the shadow before cut-over, into
+ * the old table after); fails if a chunk still differs.
+ */
+GW_MUSTCHECK int gw_run_verify(struct gw_ctx *ctx, size_t rev);
+
 /* Steps as JSON text ([{"sql":..., "flags":n}, ...]) and back. */
 char *gw_steps_to_json(const struct gw_steps *s);
 GW_MUSTCHECK int gw_steps_from_json(const char *text, struct gw_steps *s, struct gw_error *err);

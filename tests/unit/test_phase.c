@@ -1653,22 +1653,6 @@ static void test_add_constraint(void **state)
 
 /* --------------------------------------------------------- rebuild_table */
 
-static void test_rebuild_table_unsupported(void **state)
-{
-	static const char msg[] = PATH ": operation 1 (rebuild_table): the shadow-table copier "
-				  "is not available in this version";
-	struct gw_migration m;
-
-	(void)state;
-	mig("{'sql': {'up': 'SELECT 1'}},"
-	    "{'rebuild_table': {'table': 'users', 'alter': 'MODIFY c VARCHAR(200)'}}",
-	    &m);
-	expect_fail(MY, &m, 1, E, FWD, NULL, GW_ERR_UNSUPPORTED, msg, NULL);
-	expect_fail(PG, &m, 1, E, FWD, NULL, GW_ERR_UNSUPPORTED, msg, NULL);
-	expect_none(MY, &m, 1, E, UNDO, NULL);
-	gw_migration_release(&m);
-}
-
 /* Offline requests without a migration (m NULL) name "migration" in messages. */
 static void test_no_migration_path(void **state)
 {
@@ -1729,9 +1713,7 @@ static void test_nothing_to_do(void **state)
 		{"{'sql': {'up': 'SELECT 1'}}", C, UNDO},
 		{"{'sql': {'up': 'SELECT 1', 'phase': 'contract'}}", E, FWD},
 		{"{'sql': {'up': 'SELECT 1', 'phase': 'contract'}}", E, UNDO},
-		{"{'rebuild_table': {'table': 't', 'alter': 'ENGINE=InnoDB'}}", B, FWD},
-		{"{'rebuild_table': {'table': 't', 'alter': 'ENGINE=InnoDB'}}", C, FWD},
-		{"{'rebuild_table': {'table': 't', 'alter': 'ENGINE=InnoDB'}}", C, UNDO},
+		{"{'rebuild_table': {'table': 't', 'alter': 'ENGINE=InnoDB'}}", B, UNDO},
 	};
 
 	(void)state;
@@ -2077,7 +2059,6 @@ int main(void)
 		cmocka_unit_test(test_sql_contract),
 		cmocka_unit_test(test_sql_not_transactional),
 		cmocka_unit_test(test_add_constraint),
-		cmocka_unit_test(test_rebuild_table_unsupported),
 		cmocka_unit_test(test_no_migration_path),
 		cmocka_unit_test(test_nothing_to_do),
 		cmocka_unit_test(test_spec_example),
