@@ -123,6 +123,7 @@ static int my_swap(struct gw_conn *c, const char *t, bool back, struct gw_steps 
 		goto out;
 	if (!has_other && has_aside) {
 		gw_info(t, "already swapped before the interruption");
+		gw_capture_drop(out, d, aside, t, back ? "rev" : "fwd");
 		goto out;
 	}
 	if (!has_other || has_aside) {
