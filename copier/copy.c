@@ -207,6 +207,13 @@ static void my_compared(struct gw_buf *b, const struct gw_dialect *d, const char
 			break;
 		}
 	}
+	/* float(M,D) and double(M,D) keep D decimals: compare them rounded so. */
+	if ((strcmp(as, "FLOAT") == 0 || strcmp(as, "DOUBLE") == 0) && paren && strchr(paren, ',')) {
+		gw_buf_puts(b, "ROUND(CAST(");
+		d->ident(b, col);
+		gw_buf_printf(b, " AS %s), %ld)", as, strtol(strchr(paren, ',') + 1, NULL, 10));
+		return;
+	}
 	gw_buf_puts(b, "CAST(");
 	d->ident(b, col);
 	gw_buf_printf(b, " AS %s%.*s)", as, scale, scale ? paren : "");
@@ -234,20 +241,30 @@ char *gw_checksum_sql(const struct gw_dialect *d, const struct gw_shadow_map *ma
 		gw_buf_puts(&b, ")::text), 1, 16))::bit(64)::bigint), 0) FROM ");
 	} else {
 		/* CONCAT_WS skips NULLs: which values are NULL is hashed too. */
-		gw_buf_puts(&b, "SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', ");
+		/*
+		 * CRC32 is linear over XOR: rows changed alike cancel out in
+		 * BIT_XOR, so the sum of the same CRCs is compared as well.
+		 */
+		struct gw_buf row = GW_BUF_INIT;
+
+		gw_buf_puts(&row, "CRC32(CONCAT_WS('#', ");
 		for (size_t i = 0; i < map->ncols; i++) {
-			my_compared(&b, d, map->cols[i], map->to_types[i]);
-			gw_buf_puts(&b, ", ");
+			my_compared(&row, d, map->cols[i], map->to_types[i]);
+			gw_buf_puts(&row, ", ");
 		}
-		gw_buf_puts(&b, "CONCAT(");
+		gw_buf_puts(&row, "CONCAT(");
 		for (size_t i = 0; i < map->ncols; i++) {
 			if (i)
-				gw_buf_puts(&b, ", ");
-			gw_buf_puts(&b, "ISNULL(");
-			d->ident(&b, map->cols[i]);
-			gw_buf_putc(&b, ')');
+				gw_buf_puts(&row, ", ");
+			gw_buf_puts(&row, "ISNULL(");
+			d->ident(&row, map->cols[i]);
+			gw_buf_putc(&row, ')');
 		}
-		gw_buf_puts(&b, ")))), 0) FROM ");
+		gw_buf_puts(&row, ")))");
+		gw_buf_printf(&b, "SELECT COUNT(*), CONCAT(COALESCE(BIT_XOR(%s), 0), '/', "
+				  "COALESCE(SUM(%s), 0)) FROM ",
+			      row.data, row.data);
+		gw_buf_release(&row);
 	}
 	d->ident(&b, to_side ? map->to : map->from);
 	gw_buf_puts(&b, range);

@@ -204,6 +204,7 @@ static int walk_loop(struct gw_walk *w, const struct gw_fill_hooks *h, struct gw
 		bool last = false;
 		double t0;
 		long size = w->chunker.size;
+		long long done;
 
 		w->p.chunk = size;
 		rc = h->before_chunk(h->arg, &w->p, err);
@@ -211,12 +212,17 @@ static int walk_loop(struct gw_walk *w, const struct gw_fill_hooks *h, struct gw
 			break;
 		t0 = now_ms();
 		/* The chunk's rows count toward progress only once committed. */
+		done = w->p.rows_done;
 		w->p.rows_done += size;
 		rc = chunk_end(w, &end, &last, &e);
+		/* The last chunk holds fewer rows than its size: do not count past the estimate. */
+		if (rc == 0 && last && w->p.rows_total > 0 && w->p.rows_done > w->p.rows_total)
+			w->p.rows_done = w->p.rows_total > w->p.rows_done - size ? w->p.rows_total
+										   : w->p.rows_done - size;
 		if (rc == 0)
 			rc = w->chunk(w, last ? (w->open_end ? NULL : &w->hi) : &end, h, &e);
 		if (rc < 0) {
-			w->p.rows_done -= size;
+			w->p.rows_done = done;
 			if ((rc == GW_ERR_DB_LOCK_TIMEOUT || rc == GW_ERR_DB_RETRY) &&
 			    ++retries <= MAX_RETRIES) {
 				gw_warn(w->table, "chunk of %ld rows: %s; retrying smaller (%d of %d)",

@@ -158,3 +158,15 @@ void gw_bug(const char *file, int line, const char *msg)
 	fprintf(stderr, "godwit: BUG: %s:%d: %s\n", file, line, msg);
 	abort();
 }
+
+int gw_utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return (int)n;
+	/* Back off continuation bytes (10xxxxxx): s[n] then starts a character. */
+	for (n = max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+		;
+	return (int)n;
+}

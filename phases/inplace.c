@@ -48,7 +48,7 @@ static void change_init(struct change *c, const struct gw_phase_req *req)
 		c->new_col = gw_strdup(op->to);
 	} else {
 		c->old_col = op->column_name;
-		c->new_col = gw_asprintf("_gw_new_%.55s", op->column_name);
+		c->new_col = gw_asprintf("_gw_new_%.*s", gw_utf8_prefix(op->column_name, 55), op->column_name);
 		c->up = op->up;
 		c->down = op->down;
 		c->type = op->type;
@@ -75,7 +75,7 @@ static struct gw_sync sync_of(const struct change *c, const struct gw_phase_req 
 
 static char *index_copy_name(const char *index)
 {
-	return gw_asprintf("_gw_new_%.55s", index);
+	return gw_asprintf("_gw_new_%.*s", gw_utf8_prefix(index, 55), index);
 }
 
 static char *check_name(const struct change *c)

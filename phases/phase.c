@@ -226,7 +226,7 @@ int gw_phase_steps(const struct gw_phase_req *req, struct gw_steps *out, struct 
 
 char *gw_aside_name(const char *table)
 {
-	return gw_asprintf("_gw_del_%.55s", table);
+	return gw_asprintf("_gw_del_%.*s", gw_utf8_prefix(table, 55), table);
 }
 
 bool gw_add_column_defers_not_null(const struct gw_op *op)

@@ -19,7 +19,7 @@ char *gw_shadow_name(const char *table, const char *kind)
 	if (strlen(table) <= 50)
 		return gw_asprintf("_gw_%s_%s", table, kind);
 	gw_checksum(table, strlen(table), sum);
-	return gw_asprintf("_gw_%.40s_%.8s_%s", table, sum, kind);
+	return gw_asprintf("_gw_%.*s_%.8s_%s", gw_utf8_prefix(table, 40), table, sum, kind);
 }
 
 /* Append a table name, schema-qualified on PostgreSQL. */

@@ -34,7 +34,8 @@ char *gw_sync_name(const char *table, const char *column, const char *kind)
 	whole = gw_asprintf("%s.%s", table, column);
 	gw_checksum(whole, strlen(whole), sum);
 	free(whole);
-	return gw_asprintf("_gw_%.18s_%.18s_%.8s_%s", table, column, sum, kind);
+	return gw_asprintf("_gw_%.*s_%.*s_%.8s_%s", gw_utf8_prefix(table, 18), table,
+			   gw_utf8_prefix(column, 18), column, sum, kind);
 }
 
 /* True if name occurs in expr, ignoring case: then expr may use it. */

@@ -78,6 +78,8 @@ void *gw_realloc(void *p, size_t n);
 char *gw_strdup(const char *s);      /* NULL in, NULL out */
 char *gw_strndup(const char *s, size_t n);
 char *gw_asprintf(const char *fmt, ...) GW_PRINTF(1, 2);
+/* Bytes of the longest prefix of s of at most max bytes that ends between UTF-8 characters. */
+int gw_utf8_prefix(const char *s, size_t max);
 
 GW_NORETURN void gw_bug(const char *file, int line, const char *msg);
 #define GW_BUG(msg) gw_bug(__FILE__, __LINE__, (msg))

@@ -19,6 +19,7 @@
 #include "godwit/migration.h"
 #include "godwit/phase.h"
 #include "godwit/runner.h"
+#include "godwit/shadow.h"
 #include "godwit/triggers.h"
 
 /* Mutable char * from a literal, for the char * fields of the live model. */
@@ -40,21 +41,22 @@ enum { E = GW_PHASE_EXPAND, B = GW_PHASE_BACKFILL, C = GW_PHASE_CONTRACT };
 #define LK GW_STEP_LOCKED
 
 /*
- * A migration whose "operations" list is ops. In ops, ' stands for " and
- * ~ for ', so that the operations read like the migration file.
+ * A migration whose "operations" list is ops and whose "options" object is
+ * options (NULL: none). In both, ' stands for " and ~ for ', so that they
+ * read like the migration file.
  */
-static void mig(const char *ops, struct gw_migration *m)
+static void mig_with(const char *options, const char *ops, struct gw_migration *m)
 {
-	static const char head[] = "{\"id\": \"0007_test\", \"parents\": [\"0006_prev\"], "
-				   "\"operations\": [";
-	size_t len = strlen(head) + strlen(ops) + 3;
+	static const char head[] = "{\"id\": \"0007_test\", \"parents\": [\"0006_prev\"], ";
+	size_t len = strlen(head) + (options ? strlen(options) + 16 : 0) + strlen(ops) + 20;
 	char *text = malloc(len);
 	struct gw_error err = GW_ERROR_INIT;
 	char *q;
 	int rc;
 
 	assert_non_null(text);
-	snprintf(text, len, "%s%s]}", head, ops);
+	snprintf(text, len, "%s%s%s%s'operations': [%s]}", head, options ? "'options': " : "",
+		 options ? options : "", options ? ", " : "", ops);
 	for (q = text + strlen(head); *q; q++) {
 		if (*q == '\'')
 			*q = '"';
@@ -67,6 +69,11 @@ static void mig(const char *ops, struct gw_migration *m)
 		print_error("bad test migration: %s\n", err.msg);
 	assert_int_equal(rc, 0);
 	free(text);
+}
+
+static void mig(const char *ops, struct gw_migration *m)
+{
+	mig_with(NULL, ops, m);
 }
 
 static const struct gw_dialect *dialect(const char *name)
@@ -2014,6 +2021,586 @@ static void test_steps_json_invalid(void **state)
 	}
 }
 
+/* ---------------------------------------------------- shadow-table rebuilds */
+
+/* A step that is no job, for expect_shadow. */
+#define NOJOB (-1)
+
+#define REBUILD_ALTER "ADD COLUMN score int NOT NULL DEFAULT 0"
+#define REBUILD_OP "{'rebuild_table': {'table': 'users', 'alter': '" REBUILD_ALTER "'}}"
+
+/*
+ * Exactly the steps given as n triples (unsigned flags, int job kind or
+ * NOJOB, const char *sql) for operation op of m in phase. Every job is on
+ * the operation's table; no step is a fill.
+ */
+static void expect_shadow(const char *d, const struct gw_migration *m, size_t op, int phase,
+			  bool undo, const struct gw_table_info *live, size_t n, ...)
+{
+	struct gw_steps out = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+	va_list ap;
+	int rc;
+
+	rc = steps(d, m, op, phase, undo, live, &out, &err);
+	if (rc)
+		print_error("%s %s%s: unexpected failure: %s\n", d, gw_phase_name(phase),
+			    undo ? " undo" : "", err.msg);
+	assert_int_equal(rc, 0);
+	assert_int_equal(err.code, 0);
+	if (out.n != n) {
+		for (size_t i = 0; i < out.n; i++)
+			print_error("%s %s%s step %zu: [%u] %s\n", d, gw_phase_name(phase),
+				    undo ? " undo" : "", i, out.v[i].flags, out.v[i].sql);
+	}
+	assert_int_equal(out.n, n);
+	va_start(ap, n);
+	for (size_t i = 0; i < n; i++) {
+		unsigned flags = va_arg(ap, unsigned);
+		int job = va_arg(ap, int);
+		const char *sql = va_arg(ap, const char *);
+
+		if (strcmp(out.v[i].sql, sql) != 0)
+			print_error("%s %s%s step %zu: %s\n", d, gw_phase_name(phase),
+				    undo ? " undo" : "", i, out.v[i].sql);
+		assert_string_equal(out.v[i].sql, sql);
+		assert_int_equal(out.v[i].flags, flags);
+		assert_null(out.v[i].fill);
+		if (job == NOJOB) {
+			assert_null(out.v[i].job);
+		} else {
+			assert_non_null(out.v[i].job);
+			assert_int_equal(out.v[i].job->kind, job);
+			assert_string_equal(out.v[i].job->table, m->ops[op].table);
+		}
+	}
+	va_end(ap);
+	gw_steps_release(&out);
+}
+
+#define CAPTURE_NOTE(t)                                                                        \
+	"-- capture: triggers on " t " apply every INSERT, UPDATE and DELETE to _gw_" t "_new"
+#define COPY_NOTE(t)                                                                           \
+	"-- copy: INSERT INTO _gw_" t "_new SELECT ... FROM " t " in keyset chunks, each "      \
+	"committed with the checkpoint"
+#define VERIFY_NOTE(t)                                                                         \
+	"-- verify: checksum of " t " against _gw_" t "_new chunk by chunk; a chunk that "      \
+	"differs is copied again"
+#define PG_SWAP_NOTE(t)                                                                        \
+	"-- swap: rename " t " to _gw_" t "_old and _gw_" t "_new to " t "; move foreign keys " \
+	"(NOT VALID), views, triggers, sequences, grants and index names to it; capture from " \
+	t " into _gw_" t "_old"
+#define PG_UNSWAP_NOTE(t)                                                                      \
+	"-- swap back: rename " t " to _gw_" t "_new and _gw_" t "_old to " t "; move foreign " \
+	"keys (NOT VALID), views, triggers, sequences, grants and index names to it; capture " \
+	"from " t " into _gw_" t "_new"
+#define MY_SWAP_NOTE(t)                                                                        \
+	"-- swap: capture from _gw_" t "_new into " t "; RENAME TABLE " t " TO _gw_" t "_old, " \
+	"_gw_" t "_new TO " t
+#define MY_UNSWAP_NOTE(t)                                                                      \
+	"-- swap back: capture from _gw_" t "_old into " t "; RENAME TABLE " t " TO _gw_" t    \
+	"_new, _gw_" t "_old TO " t
+#define VALIDATE_NOTE "-- validate the foreign keys the swap added NOT VALID"
+
+/* The phases of a rebuild after expand, the same for rebuild_table and alter_column. */
+#define expect_shadow_rest_pg(m, op, live, t)                                                  \
+	do {                                                                                   \
+		expect_shadow(PG, (m), (op), B, FWD, (live), 3,                                \
+			      NT, GW_JOB_COPY, COPY_NOTE(t),                                   \
+			      NT, GW_JOB_VERIFY, VERIFY_NOTE(t),                               \
+			      0, NOJOB, "ANALYZE \"_gw_" t "_new\"");                          \
+		expect_shadow(PG, (m), (op), B, UNDO, (live), 0);                              \
+		expect_shadow(PG, (m), (op), C, FWD, (live), 3,                                \
+			      LK, NOJOB, "LOCK TABLE \"" t "\", \"_gw_" t "_new\" IN ACCESS "  \
+					 "EXCLUSIVE MODE",                                     \
+			      LK, GW_JOB_SWAP, PG_SWAP_NOTE(t),                                \
+			      NT, GW_JOB_VALIDATE, VALIDATE_NOTE);                             \
+		expect_shadow(PG, (m), (op), C, UNDO, (live), 3,                               \
+			      LK, NOJOB, "LOCK TABLE \"" t "\", \"_gw_" t "_old\" IN ACCESS "  \
+					 "EXCLUSIVE MODE",                                     \
+			      LK, GW_JOB_UNSWAP, PG_UNSWAP_NOTE(t),                            \
+			      NT, GW_JOB_VALIDATE, VALIDATE_NOTE);                             \
+	} while (0)
+#define expect_shadow_rest_my(m, op, live, t)                                                  \
+	do {                                                                                   \
+		expect_shadow(MY, (m), (op), B, FWD, (live), 2,                                \
+			      NT, GW_JOB_COPY, COPY_NOTE(t),                                   \
+			      NT, GW_JOB_VERIFY, VERIFY_NOTE(t));                              \
+		expect_shadow(MY, (m), (op), B, UNDO, (live), 0);                              \
+		expect_shadow(MY, (m), (op), C, FWD, (live), 1,                                \
+			      LK, GW_JOB_SWAP, MY_SWAP_NOTE(t));                               \
+		expect_shadow(MY, (m), (op), C, UNDO, (live), 1,                               \
+			      LK, GW_JOB_UNSWAP, MY_UNSWAP_NOTE(t));                           \
+	} while (0)
+
+#define PG_CAPTURE_DROP(t)                                                                     \
+	MB, NOJOB, "DROP TRIGGER IF EXISTS \"_gw_" t "_fwd\" ON \"" t "\"",                     \
+	0, NOJOB, "DROP FUNCTION IF EXISTS \"_gw_" t "_fwd\"()"
+#define MY_CAPTURE_DROP(t)                                                                     \
+	MB, NOJOB, "DROP TRIGGER IF EXISTS `_gw_" t "_fwd_ins`",                                \
+	MB, NOJOB, "DROP TRIGGER IF EXISTS `_gw_" t "_fwd_upd`",                                \
+	MB, NOJOB, "DROP TRIGGER IF EXISTS `_gw_" t "_fwd_del`"
+
+static void test_shadow_rebuild_postgres(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig(REBUILD_OP, &m);
+	/* offline and live: the same statements, decided at run time by the jobs */
+	for (int k = 0; k < 2; k++) {
+		const struct gw_table_info *live = k ? &users_pg : NULL;
+
+		expect_shadow(PG, &m, 0, E, FWD, live, 3,
+			      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
+			      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
+			      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
+		expect_shadow(PG, &m, 0, E, UNDO, live, 3,
+			      PG_CAPTURE_DROP("users"),
+			      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_new\"");
+		expect_shadow_rest_pg(&m, 0, live, "users");
+	}
+	gw_migration_release(&m);
+}
+
+static void test_shadow_rebuild_mysql(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig(REBUILD_OP, &m);
+	for (int k = 0; k < 2; k++) {
+		const struct gw_table_info *live = k ? &users_my : NULL;
+
+		expect_shadow(MY, &m, 0, E, FWD, live, 3,
+			      0, NOJOB, "CREATE TABLE `_gw_users_new` LIKE `users`",
+			      0, NOJOB, "ALTER TABLE `_gw_users_new` " REBUILD_ALTER,
+			      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
+		expect_shadow(MY, &m, 0, E, UNDO, live, 4,
+			      MY_CAPTURE_DROP("users"),
+			      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_new`");
+		expect_shadow_rest_my(&m, 0, live, "users");
+	}
+	gw_migration_release(&m);
+}
+
+/* What "godwit cleanup" drops once the contract is done: the reverse capture, the old table. */
+static void test_shadow_cleanup_steps(void **state)
+{
+	struct gw_migration m;
+	struct gw_steps s = GW_STEPS_INIT;
+
+	(void)state;
+	mig(REBUILD_OP, &m);
+	gw_shadow_cleanup_steps(dialect(PG), &m.ops[0], &s);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.v[0].sql, "DROP TRIGGER IF EXISTS \"_gw_users_rev\" ON \"users\"");
+	assert_int_equal(s.v[0].flags, MB);
+	assert_string_equal(s.v[1].sql, "DROP FUNCTION IF EXISTS \"_gw_users_rev\"()");
+	assert_int_equal(s.v[1].flags, 0);
+	assert_string_equal(s.v[2].sql, "DROP TABLE IF EXISTS \"_gw_users_old\"");
+	assert_int_equal(s.v[2].flags, 0);
+	gw_steps_release(&s);
+	gw_shadow_cleanup_steps(dialect(MY), &m.ops[0], &s);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.v[0].sql, "DROP TRIGGER IF EXISTS `_gw_users_rev_ins`");
+	assert_string_equal(s.v[1].sql, "DROP TRIGGER IF EXISTS `_gw_users_rev_upd`");
+	assert_string_equal(s.v[2].sql, "DROP TRIGGER IF EXISTS `_gw_users_rev_del`");
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(s.v[i].flags, MB);
+	assert_string_equal(s.v[3].sql, "DROP TABLE IF EXISTS `_gw_users_old`");
+	assert_int_equal(s.v[3].flags, 0);
+	for (size_t i = 0; i < s.n; i++)
+		assert_null(s.v[i].job);
+	gw_steps_release(&s);
+	gw_migration_release(&m);
+}
+
+#define SHADOW_RETYPE                                                                          \
+	"{'alter_column': {'table': 'accounts', 'column': 'balance', 'type': 'numeric(12,2)',"  \
+	" 'strategy': 'shadow'}}"
+
+/* alter_column with "strategy": "shadow": the dialect's alter_column, on the shadow. */
+static void test_shadow_alter_column(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig(SHADOW_RETYPE, &m);
+	expect_shadow(PG, &m, 0, E, FWD, &acc_pg, 3,
+		      0, NOJOB, "CREATE TABLE \"_gw_accounts_new\" (LIKE \"accounts\" INCLUDING ALL)",
+		      MB, NOJOB, "ALTER TABLE \"_gw_accounts_new\" ALTER COLUMN \"balance\" TYPE "
+				 "numeric(12,2)",
+		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("accounts"));
+	/* MODIFY restates NOT NULL and the default of the live column */
+	expect_shadow(MY, &m, 0, E, FWD, &acc_my, 3,
+		      0, NOJOB, "CREATE TABLE `_gw_accounts_new` LIKE `accounts`",
+		      MB, NOJOB, "ALTER TABLE `_gw_accounts_new` MODIFY COLUMN `balance` "
+				 "numeric(12,2) NOT NULL DEFAULT 0",
+		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("accounts"));
+	expect_shadow(MY, &m, 0, E, FWD, NULL, 3,
+		      0, NOJOB, "CREATE TABLE `_gw_accounts_new` LIKE `accounts`",
+		      MB, NOJOB, "ALTER TABLE `_gw_accounts_new` MODIFY COLUMN `balance` "
+				 "numeric(12,2) " MODIFY_OFFLINE,
+		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("accounts"));
+	expect_shadow(PG, &m, 0, E, UNDO, &acc_pg, 3,
+		      PG_CAPTURE_DROP("accounts"),
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_accounts_new\"");
+	expect_shadow(MY, &m, 0, E, UNDO, &acc_my, 4,
+		      MY_CAPTURE_DROP("accounts"),
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_accounts_new`");
+	expect_shadow_rest_pg(&m, 0, &acc_pg, "accounts");
+	expect_shadow_rest_my(&m, 0, &acc_my, "accounts");
+	gw_migration_release(&m);
+}
+
+/* The migration's "strategy" applies to its operations; an operation's own wins. */
+static void test_shadow_strategy_option(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig_with("{'strategy': 'shadow'}",
+		 "{'alter_column': {'table': 'accounts', 'column': 'balance', 'type': "
+		 "'numeric(12,2)', 'nullable': true, 'default': '1.5'}},"
+		 "{'alter_column': {'table': 'accounts', 'column': 'balance', 'type': "
+		 "'numeric(12,2)', 'strategy': 'inplace'}}",
+		 &m);
+	assert_true(gw_shadow(&m, &m.ops[0]));
+	assert_false(gw_shadow(&m, &m.ops[1]));
+	expect_shadow(PG, &m, 0, E, FWD, &acc_pg, 5,
+		      0, NOJOB, "CREATE TABLE \"_gw_accounts_new\" (LIKE \"accounts\" INCLUDING ALL)",
+		      MB, NOJOB, "ALTER TABLE \"_gw_accounts_new\" ALTER COLUMN \"balance\" TYPE "
+				 "numeric(12,2)",
+		      0, NOJOB, "ALTER TABLE \"_gw_accounts_new\" ALTER COLUMN \"balance\" SET "
+				"DEFAULT 1.5",
+		      0, NOJOB, "ALTER TABLE \"_gw_accounts_new\" ALTER COLUMN \"balance\" DROP "
+				"NOT NULL",
+		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("accounts"));
+	expect_shadow(MY, &m, 0, E, FWD, &acc_my, 3,
+		      0, NOJOB, "CREATE TABLE `_gw_accounts_new` LIKE `accounts`",
+		      MB, NOJOB, "ALTER TABLE `_gw_accounts_new` MODIFY COLUMN `balance` "
+				 "numeric(12,2) DEFAULT 1.5",
+		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("accounts"));
+	expect_shadow_rest_pg(&m, 0, &acc_pg, "accounts");
+	expect_shadow_rest_my(&m, 0, &acc_my, "accounts");
+	/* "inplace" on the operation: a plain type change, one ALTER in contract */
+	expect_none(PG, &m, 1, E, FWD, &acc_pg);
+	expect_none(PG, &m, 1, B, FWD, &acc_pg);
+	expect(PG, &m, 1, C, FWD, &acc_pg, 1, MB,
+	       "ALTER TABLE \"accounts\" ALTER COLUMN \"balance\" TYPE numeric(12,2)");
+	gw_migration_release(&m);
+
+	/* without a strategy anywhere, alter_column is not a rebuild; rebuild_table always is */
+	mig("{'alter_column': {'table': 'accounts', 'column': 'balance', 'type': 'numeric(12,2)'}},"
+	    REBUILD_OP, &m);
+	assert_false(gw_shadow(&m, &m.ops[0]));
+	assert_true(gw_shadow(&m, &m.ops[1]));
+	assert_true(gw_shadow(NULL, &m.ops[1]));
+	gw_migration_release(&m);
+}
+
+/* What the engines or this version cannot do is refused in every phase, before any step. */
+static void test_shadow_refused_options(void **state)
+{
+	static const char replication[] =
+		PATH ": operation 0 (rebuild_table): field 'capture': \"replication\" is not "
+		     "available in this version";
+	static const char replication_hint[] = "use \"capture\": \"triggers\"";
+	static const char ignore[] =
+		PATH ": operation 0 (rebuild_table): option 'on_duplicate': only \"fail\" is "
+		     "available for shadow-table rebuilds";
+	static const char up[] =
+		PATH ": operation 0 (alter_column): field 'up': a shadow rebuild converts values as "
+		     "the engine assigns them, with no expression";
+	static const char up_hint[] = "drop \"up\" and \"down\", or use \"strategy\": \"inplace\"";
+	static const char *const dialects[] = {MY, PG};
+	struct gw_migration op_capture, opt_capture, dup, dup_replace, conv, conv_opt, triggers;
+
+	(void)state;
+	mig("{'rebuild_table': {'table': 'users', 'alter': '" REBUILD_ALTER "', "
+	    "'capture': 'replication'}}",
+	    &op_capture);
+	mig_with("{'capture': 'replication'}", REBUILD_OP, &opt_capture);
+	mig_with("{'on_duplicate': 'ignore'}", REBUILD_OP, &dup);
+	mig_with("{'on_duplicate': 'replace'}", REBUILD_OP, &dup_replace);
+	mig("{'alter_column': {'table': 'accounts', 'column': 'balance', 'type': 'numeric(12,2)',"
+	    " 'up': '" RETYPE_UP "', 'down': '" RETYPE_DOWN "', 'strategy': 'shadow'}}",
+	    &conv);
+	mig_with("{'strategy': 'shadow'}",
+		 "{'alter_column': {'table': 'accounts', 'column': 'balance', 'type': "
+		 "'numeric(12,2)', 'up': '" RETYPE_UP "', 'down': '" RETYPE_DOWN "'}}",
+		 &conv_opt);
+	/* the operation's capture wins over the migration's */
+	mig_with("{'capture': 'replication'}",
+		 "{'rebuild_table': {'table': 'users', 'alter': '" REBUILD_ALTER "', "
+		 "'capture': 'triggers'}}",
+		 &triggers);
+	for (size_t k = 0; k < GW_ARRAY_SIZE(dialects); k++) {
+		const char *d = dialects[k];
+		const struct gw_table_info *users = k ? &users_pg : &users_my;
+		const struct gw_table_info *acc = k ? &acc_pg : &acc_my;
+
+		for (int p = 0; p < GW_NPHASES; p++) {
+			for (int u = 0; u < 2; u++) {
+				expect_fail(d, &op_capture, 0, p, u, users, GW_ERR_UNSUPPORTED,
+					    replication, replication_hint);
+				expect_fail(d, &opt_capture, 0, p, u, NULL, GW_ERR_UNSUPPORTED,
+					    replication, replication_hint);
+				expect_fail(d, &dup, 0, p, u, users, GW_ERR_UNSUPPORTED, ignore,
+					    NULL);
+				expect_fail(d, &conv, 0, p, u, acc, GW_ERR_INPUT, up, up_hint);
+				expect_fail(d, &conv_opt, 0, p, u, NULL, GW_ERR_INPUT, up, up_hint);
+			}
+		}
+		expect_fail(d, &dup_replace, 0, E, FWD, users, GW_ERR_UNSUPPORTED, ignore, NULL);
+		/* an empty hint: none was given */
+		expect_fail(d, &dup, 0, E, FWD, users, GW_ERR_UNSUPPORTED, ignore, "");
+	}
+	expect_shadow(PG, &triggers, 0, E, FWD, &users_pg, 3,
+		      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
+		      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
+		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
+	gw_migration_release(&op_capture);
+	gw_migration_release(&opt_capture);
+	gw_migration_release(&dup);
+	gw_migration_release(&dup_replace);
+	gw_migration_release(&conv);
+	gw_migration_release(&conv_opt);
+	gw_migration_release(&triggers);
+}
+
+/* The live table: what MariaDB/MySQL cannot rebuild, and a table with no key. */
+static void test_shadow_refused_live(void **state)
+{
+	static const char fk_hint[] = "drop the foreign keys in a migration before this one and "
+				      "add them back after, or change the table in place";
+	static const char fk_out_msg[] =
+		PATH ": operation 0 (rebuild_table): table 'users' has foreign keys; MariaDB/MySQL "
+		     "bind them to the table itself, so a renamed copy would leave them pointing at "
+		     "the old table";
+	static const char fk_in_msg[] =
+		PATH ": operation 0 (rebuild_table): table 'users' is referenced by foreign keys; "
+		     "MariaDB/MySQL bind them to the table itself, so a renamed copy would leave "
+		     "them pointing at the old table";
+	static const char trigger_msg[] =
+		PATH ": operation 0 (rebuild_table): table 'users' has trigger 'audit_users'; it "
+		     "would not follow the table to its rebuild on MariaDB/MySQL";
+	static const char trigger_hint[] =
+		"drop the trigger before the rebuild and create it again after";
+	static const char no_key_msg[] =
+		"table 'users' has no primary key and no unique key on NOT NULL columns, so it "
+		"cannot be walked in chunks";
+	char *org[] = {S("org_id")};
+	char *ref[] = {S("id")};
+	char *author[] = {S("author_id")};
+	struct gw_fk_info out_fk = {S("fk_org"), S("users"), 1, org, S("orgs"), ref};
+	struct gw_fk_info in_fk = {S("fk_author"), S("posts"), 1, author, S("users"), ref};
+	struct gw_trigger_info user_trg[] = {
+		{S("_gw_users_fwd_ins"), S("AFTER"), S("INSERT")},
+		{S("audit_users"), S("AFTER"), S("UPDATE")},
+	};
+	struct gw_trigger_info own_trg[] = {
+		{S("_gw_users_name_ins"), S("BEFORE"), S("INSERT")},
+		{S("_gw_users_fwd_upd"), S("AFTER"), S("UPDATE")},
+	};
+	/* no primary key; "name" is unique but nullable, org_id NOT NULL but not unique */
+	struct gw_column_info nokey_cols[] = {
+		{S("id"), S("bigint"), true, NULL, false, false},
+		{S("name"), S("varchar(80)"), true, NULL, false, false},
+		{S("org_id"), S("int"), false, NULL, false, false},
+	};
+	struct gw_index_info nokey_idx[] = {
+		{S("uq_users_name"), true, false, 1, users_name},
+		{S("idx_users_org"), false, false, 1, users_org},
+	};
+	struct gw_table_info nokey = {.name = S("users"), .ncolumns = 3, .columns = nokey_cols,
+				      .nindexes = 2, .indexes = nokey_idx};
+	struct gw_table_info fk_out_my = users_my, fk_in_my = users_my, trg_my = users_my;
+	struct gw_table_info own_my = users_my, fk_out_pg = users_pg, trg_pg = users_pg;
+	struct gw_migration m;
+
+	(void)state;
+	fk_out_my.nfk_out = 1;
+	fk_out_my.fk_out = &out_fk;
+	fk_in_my.nfk_in = 1;
+	fk_in_my.fk_in = &in_fk;
+	trg_my.ntriggers = 2;
+	trg_my.triggers = user_trg;
+	own_my.ntriggers = 2;
+	own_my.triggers = own_trg;
+	fk_out_pg.nfk_out = 1;
+	fk_out_pg.fk_out = &out_fk;
+	fk_out_pg.nfk_in = 1;
+	fk_out_pg.fk_in = &in_fk;
+	trg_pg.ntriggers = 2;
+	trg_pg.triggers = user_trg;
+	mig(REBUILD_OP, &m);
+	expect_fail(MY, &m, 0, E, FWD, &fk_out_my, GW_ERR_UNSUPPORTED, fk_out_msg, fk_hint);
+	expect_fail(MY, &m, 0, E, FWD, &fk_in_my, GW_ERR_UNSUPPORTED, fk_in_msg, fk_hint);
+	expect_fail(MY, &m, 0, E, FWD, &trg_my, GW_ERR_UNSUPPORTED, trigger_msg, trigger_hint);
+	expect_fail(MY, &m, 0, E, FWD, &nokey, GW_ERR_INPUT, no_key_msg,
+		    "add a primary key first (a migration of its own), then retry");
+	expect_fail(PG, &m, 0, E, FWD, &nokey, GW_ERR_INPUT, no_key_msg, NULL);
+	/* godwit's own triggers are no obstacle */
+	expect_shadow(MY, &m, 0, E, FWD, &own_my, 3,
+		      0, NOJOB, "CREATE TABLE `_gw_users_new` LIKE `users`",
+		      0, NOJOB, "ALTER TABLE `_gw_users_new` " REBUILD_ALTER,
+		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
+	/* PostgreSQL's swap moves foreign keys and triggers to the rebuilt table */
+	expect_shadow(PG, &m, 0, E, FWD, &fk_out_pg, 3,
+		      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
+		      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
+		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
+	expect_shadow(PG, &m, 0, E, FWD, &trg_pg, 3,
+		      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
+		      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
+		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
+	/* the live table is judged before expand only: undoing it, and later phases, go on */
+	expect_shadow(MY, &m, 0, E, UNDO, &fk_out_my, 4,
+		      MY_CAPTURE_DROP("users"),
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_new`");
+	expect_shadow(MY, &m, 0, B, FWD, &trg_my, 2,
+		      NT, GW_JOB_COPY, COPY_NOTE("users"),
+		      NT, GW_JOB_VERIFY, VERIFY_NOTE("users"));
+	expect_shadow(PG, &m, 0, C, FWD, &nokey, 3,
+		      LK, NOJOB, "LOCK TABLE \"users\", \"_gw_users_new\" IN ACCESS EXCLUSIVE MODE",
+		      LK, GW_JOB_SWAP, PG_SWAP_NOTE("users"),
+		      NT, GW_JOB_VALIDATE, VALIDATE_NOTE);
+	gw_migration_release(&m);
+}
+
+/* Two steps are the same, job included. */
+static void same_job_step(const struct gw_step *a, const struct gw_step *b)
+{
+	assert_string_equal(a->sql, b->sql);
+	assert_int_equal(a->flags, b->flags);
+	assert_null(b->fill);
+	if (!a->job) {
+		assert_null(b->job);
+		return;
+	}
+	assert_non_null(b->job);
+	assert_int_equal(a->job->kind, b->job->kind);
+	assert_string_equal(a->job->table, b->job->table);
+}
+
+/* A job is stored by the name of its kind and its table; every kind reads back. */
+static void test_steps_json_job(void **state)
+{
+	struct gw_steps s = GW_STEPS_INIT, back = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+	char *text;
+
+	(void)state;
+	gw_steps_add_job(&s, NT, GW_JOB_COPY, "us\"ers", strdup("-- copy"));
+	gw_steps_add(&s, MB, strdup("SELECT 1"));
+	text = gw_steps_to_json(&s);
+	assert_string_equal(text, "[{\"sql\":\"-- copy\",\"flags\":1,"
+				  "\"job\":{\"kind\":\"copy\",\"table\":\"us\\\"ers\"}},"
+				  "{\"sql\":\"SELECT 1\",\"flags\":2}]");
+	assert_int_equal(gw_steps_from_json(text, &back, &err), 0);
+	assert_int_equal(back.n, 2);
+	same_job_step(&s.v[0], &back.v[0]);
+	same_job_step(&s.v[1], &back.v[1]);
+	free(text);
+	gw_steps_release(&s);
+	gw_steps_release(&back);
+
+	for (int k = 0; k < GW_NJOBS; k++) {
+		const char *name = gw_job_name(k);
+
+		assert_non_null(name);
+		assert_int_equal(gw_job_parse(name), k);
+		gw_steps_add_job(&s, (unsigned)k, (enum gw_job_kind)k, "t", gw_strdup(name));
+	}
+	assert_null(gw_job_name(-1));
+	assert_null(gw_job_name(GW_NJOBS));
+	assert_int_equal(gw_job_parse(NULL), -1);
+	assert_int_equal(gw_job_parse("COPY"), -1);
+	text = gw_steps_to_json(&s);
+	assert_int_equal(gw_steps_from_json(text, &back, &err), 0);
+	assert_int_equal(back.n, GW_NJOBS);
+	for (size_t i = 0; i < back.n; i++)
+		same_job_step(&s.v[i], &back.v[i]);
+	free(text);
+	gw_steps_release(&s);
+	gw_steps_release(&back);
+}
+
+/* The steps of every phase of a rebuild survive the store, jobs included. */
+static void test_steps_json_shadow_phases(void **state)
+{
+	static const char *const dialects[] = {MY, PG};
+	struct gw_migration m;
+
+	(void)state;
+	mig(REBUILD_OP, &m);
+	for (size_t k = 0; k < GW_ARRAY_SIZE(dialects); k++) {
+		for (int p = 0; p < GW_NPHASES; p++) {
+			for (int u = 0; u < 2; u++) {
+				struct gw_steps s = GW_STEPS_INIT, back = GW_STEPS_INIT;
+				struct gw_error err = GW_ERROR_INIT;
+				size_t njobs = 0;
+				char *text, *again;
+
+				assert_int_equal(steps(dialects[k], &m, 0, p, u, NULL, &s, &err), 0);
+				text = gw_steps_to_json(&s);
+				assert_int_equal(gw_steps_from_json(text, &back, &err), 0);
+				assert_int_equal(back.n, s.n);
+				for (size_t i = 0; i < s.n; i++) {
+					same_job_step(&s.v[i], &back.v[i]);
+					njobs += s.v[i].job != NULL;
+				}
+				/* forward: capture; copy and verify; swap (and validate) */
+				if (!u)
+					assert_int_equal(njobs, p == E ? 1 : p == B ? 2 : 1 + k);
+				again = gw_steps_to_json(&back);
+				assert_string_equal(again, text);
+				free(again);
+				free(text);
+				gw_steps_release(&s);
+				gw_steps_release(&back);
+			}
+		}
+	}
+	gw_migration_release(&m);
+}
+
+static void test_steps_json_job_invalid(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} bad[] = {
+		{"[{\"sql\": \"x\", \"job\": {\"kind\": \"explode\", \"table\": \"t\"}}]",
+		 "recorded job step 0 is not valid"},
+		{"[{\"sql\": \"ok\"}, {\"sql\": \"x\", \"job\": {\"kind\": \"Copy\", \"table\": "
+		 "\"t\"}}]",
+		 "recorded job step 1 is not valid"},
+		{"[{\"sql\": \"x\", \"job\": {\"kind\": 2, \"table\": \"t\"}}]",
+		 "recorded job step 0 is not valid"},
+		{"[{\"sql\": \"x\", \"job\": {\"table\": \"t\"}}]", "recorded job step 0 is not valid"},
+		{"[{\"sql\": \"x\", \"job\": {\"kind\": \"copy\"}}]",
+		 "recorded job step 0 is not valid"},
+		{"[{\"sql\": \"x\", \"job\": {\"kind\": \"copy\", \"table\": null}}]",
+		 "recorded job step 0 is not valid"},
+		{"[{\"sql\": \"x\", \"job\": \"copy\"}]", "recorded job step 0 is not valid"},
+		{"[{\"job\": {\"kind\": \"copy\", \"table\": \"t\"}}]", "recorded step 0 has no sql"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(bad); i++) {
+		struct gw_steps s = GW_STEPS_INIT;
+		struct gw_error err = GW_ERROR_INIT;
+
+		assert_int_equal(gw_steps_from_json(bad[i].text, &s, &err), GW_ERR_STATE);
+		assert_int_equal(err.code, GW_ERR_STATE);
+		assert_string_equal(err.msg, bad[i].msg);
+		gw_steps_release(&s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2069,6 +2656,16 @@ int main(void)
 		cmocka_unit_test(test_steps_json_empty),
 		cmocka_unit_test(test_steps_json_lenient),
 		cmocka_unit_test(test_steps_json_invalid),
+		cmocka_unit_test(test_shadow_rebuild_postgres),
+		cmocka_unit_test(test_shadow_rebuild_mysql),
+		cmocka_unit_test(test_shadow_cleanup_steps),
+		cmocka_unit_test(test_shadow_alter_column),
+		cmocka_unit_test(test_shadow_strategy_option),
+		cmocka_unit_test(test_shadow_refused_options),
+		cmocka_unit_test(test_shadow_refused_live),
+		cmocka_unit_test(test_steps_json_job),
+		cmocka_unit_test(test_steps_json_shadow_phases),
+		cmocka_unit_test(test_steps_json_job_invalid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
