@@ -24,6 +24,13 @@
 /* MariaDB/MySQL keep at most this many warnings: no chunk may have more rows. */
 #define MY_MAX_WARNINGS 65535
 
+/* What a copy or verify walk carries to its chunks. */
+struct job {
+	const struct gw_shadow_map *map;
+	bool repair;        /* verify: copy a chunk that differs again */
+	long differed;      /* verify: chunks found different */
+};
+
 static void put_cols(struct gw_buf *b, const struct gw_dialect *d,
 		     const struct gw_shadow_map *map)
 {
@@ -78,7 +85,7 @@ static bool duplicate_of(const char *msg, const char *index)
 
 static int my_warnings(struct gw_walk *w, struct gw_error *err)
 {
-	const struct gw_shadow_map *map = w->arg;
+	const struct gw_shadow_map *map = ((struct job *)w->arg)->map;
 	struct gw_result *r = NULL;
 	int rc = gw_conn_query(w->c, "SHOW WARNINGS", 0, NULL, &r, err);
 
@@ -102,7 +109,7 @@ static int my_warnings(struct gw_walk *w, struct gw_error *err)
 static int copy_chunk(struct gw_walk *w, const struct gw_keyval *end,
 		      const struct gw_fill_hooks *h, struct gw_error *err)
 {
-	const struct gw_shadow_map *map = w->arg;
+	const struct gw_shadow_map *map = ((struct job *)w->arg)->map;
 	const char **params = gw_calloc(4 * w->key.n + 1, sizeof(char *));
 	int np = 0, rc;
 	char *sql = copy_sql(w, map, end, &np, params);
@@ -118,10 +125,11 @@ static int copy_chunk(struct gw_walk *w, const struct gw_keyval *end,
 	return rc;
 }
 
-static int walk_map(struct gw_conn *c, const struct gw_shadow_map *map, bool verify,
-		    const char *resume, long long rows_total, double target_ms,
-		    const struct gw_fill_hooks *h, gw_walk_chunk_fn *chunk, struct gw_error *err)
+static int walk_map(struct gw_conn *c, struct job *job, bool verify, const char *resume,
+		    long long rows_total, double target_ms, const struct gw_fill_hooks *h,
+		    gw_walk_chunk_fn *chunk, struct gw_error *err)
 {
+	const struct gw_shadow_map *map = job->map;
 	struct gw_walk w;
 	struct gw_key key;
 	int rc = 0;
@@ -138,7 +146,7 @@ static int walk_map(struct gw_conn *c, const struct gw_shadow_map *map, bool ver
 	}
 	gw_walk_init(&w, c, map->from, &key, rows_total, target_ms);
 	w.chunk = chunk;
-	w.arg = (void *)map;
+	w.arg = job;
 	w.open_end = verify;
 	if (gw_conn_dialect(c)->id != GW_DIALECT_POSTGRES) {
 		w.chunker.max = MY_MAX_WARNINGS;
@@ -154,7 +162,9 @@ int gw_copy_run(struct gw_conn *c, const struct gw_shadow_map *map, const char *
 		long long rows_total, double target_ms, const struct gw_fill_hooks *h,
 		struct gw_error *err)
 {
-	return walk_map(c, map, false, resume, rows_total, target_ms, h, copy_chunk, err);
+	struct job job = {map, false, 0};
+
+	return walk_map(c, &job, false, resume, rows_total, target_ms, h, copy_chunk, err);
 }
 
 /*
@@ -207,11 +217,22 @@ static void my_compared(struct gw_buf *b, const struct gw_dialect *d, const char
 			break;
 		}
 	}
-	/* float(M,D) and double(M,D) keep D decimals: compare them rounded so. */
-	if ((strcmp(as, "FLOAT") == 0 || strcmp(as, "DOUBLE") == 0) && paren && strchr(paren, ',')) {
-		gw_buf_puts(b, "ROUND(CAST(");
+	/*
+	 * A FLOAT turns into text with 6 digits only: compare it as the DOUBLE
+	 * it converts to exactly. float(M,D) and double(M,D) keep D decimals:
+	 * compare them rounded so.
+	 */
+	if (strcmp(as, "FLOAT") == 0 || strcmp(as, "DOUBLE") == 0) {
+		bool scaled = paren && strchr(paren, ',');
+
+		bool f = strcmp(as, "FLOAT") == 0;
+
+		gw_buf_puts(b, scaled ? "ROUND(CAST(" : "CAST(");
+		gw_buf_puts(b, f ? "CAST(" : "");
 		d->ident(b, col);
-		gw_buf_printf(b, " AS %s), %ld)", as, strtol(strchr(paren, ',') + 1, NULL, 10));
+		gw_buf_puts(b, f ? " AS FLOAT) AS DOUBLE)" : " AS DOUBLE)");
+		if (scaled)
+			gw_buf_printf(b, ", %ld)", strtol(strchr(paren, ',') + 1, NULL, 10));
 		return;
 	}
 	gw_buf_puts(b, "CAST(");
@@ -298,10 +319,6 @@ static int compare_chunk(struct gw_walk *w, const struct gw_shadow_map *map, con
 		const char *sa = gw_result_get(a, 0, 1), *sb = gw_result_get(b, 0, 1);
 
 		*same = strcmp(ca, cb) == 0 && strcmp(sa, sb) == 0;
-		if (!*same)
-			gw_warn(map->from, "rows differ from '%s' in a chunk (%s rows, %s there): copying "
-					   "it again",
-				map->to, ca, cb);
 	}
 	gw_result_free(a);
 	gw_result_free(b);
@@ -342,7 +359,8 @@ static int recopy(struct gw_walk *w, const struct gw_shadow_map *map, const char
 static int verify_chunk(struct gw_walk *w, const struct gw_keyval *end,
 			const struct gw_fill_hooks *h, struct gw_error *err)
 {
-	const struct gw_shadow_map *map = w->arg;
+	struct job *job = w->arg;
+	const struct gw_shadow_map *map = job->map;
 	struct gw_buf range = GW_BUF_INIT;
 	const char **params = gw_calloc(4 * w->key.n + 1, sizeof(char *));
 	bool same = false;
@@ -354,6 +372,12 @@ static int verify_chunk(struct gw_walk *w, const struct gw_keyval *end,
 		rc = compare_chunk(w, map, range.data, np, params, &same, err);
 		if (rc < 0 || same)
 			break;
+		if (attempt == 0)
+			job->differed++;
+		if (!job->repair) {
+			gw_warn(map->from, "rows differ from '%s' in a chunk (%s)", map->to, range.data);
+			break;
+		}
 		if (attempt == VERIFY_ATTEMPTS) {
 			rc = gw_error_set(err, GW_ERR_DB,
 					  "verify: '%s' and '%s' still differ after copying a chunk %d "
@@ -364,6 +388,7 @@ static int verify_chunk(struct gw_walk *w, const struct gw_keyval *end,
 				      map->to);
 			break;
 		}
+		gw_warn(map->from, "rows differ from '%s' in a chunk: copying it again", map->to);
 		w->p.retries++;
 		rc = recopy(w, map, range.data, np, params, end, err);
 	}
@@ -377,9 +402,13 @@ static int verify_chunk(struct gw_walk *w, const struct gw_keyval *end,
 	return rc;
 }
 
-int gw_verify_run(struct gw_conn *c, const struct gw_shadow_map *map, const char *resume,
-		  long long rows_total, double target_ms, const struct gw_fill_hooks *h,
-		  struct gw_error *err)
+int gw_verify_run(struct gw_conn *c, const struct gw_shadow_map *map, bool repair,
+		  const char *resume, long long rows_total, double target_ms,
+		  const struct gw_fill_hooks *h, long *differed, struct gw_error *err)
 {
-	return walk_map(c, map, true, resume, rows_total, target_ms, h, verify_chunk, err);
+	struct job job = {map, repair, 0};
+	int rc = walk_map(c, &job, true, resume, rows_total, target_ms, h, verify_chunk, err);
+
+	*differed = job.differed;
+	return rc;
 }

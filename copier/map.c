@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "godwit/driver.h"
 #include "godwit/shadow.h"
@@ -101,6 +102,8 @@ int gw_shadow_map_resolve(struct gw_conn *c, const char *from, const char *to,
 
 		if (!there || there->generated)
 			continue;
+		if (strcasecmp(f->columns[i].type, there->type) != 0)
+			map->converts = true;
 		map->cols[map->ncols] = gw_strdup(there->name);
 		map->to_types[map->ncols] = gw_strdup(there->type);
 		map->ncols++;

@@ -482,6 +482,7 @@ static int run_walk_job(struct phase_run *pr, const struct gw_job *job, const ch
 	char *shadow = gw_shadow_name(job->table, "new");
 	struct gw_shadow_map map;
 	double t0 = now_ms();
+	long differed = 0;
 	int rc;
 
 	rc = gw_shadow_map_resolve(pr->ctx->conn, job->table, shadow, &map, &pr->ctx->err);
@@ -494,9 +495,12 @@ static int run_walk_job(struct phase_run *pr, const struct gw_job *job, const ch
 		rc = gw_copy_run(pr->ctx->conn, &map, resume, pr->rows_total, (double)target, &h,
 				 &pr->ctx->err);
 	else
-		rc = gw_verify_run(pr->ctx->conn, &map, resume, pr->rows_total, (double)target, &h,
-				   &pr->ctx->err);
+		rc = gw_verify_run(pr->ctx->conn, &map, true, resume, pr->rows_total, (double)target,
+				   &h, &differed, &pr->ctx->err);
 	end_line(pr);
+	if (differed)
+		gw_info(pr->label, "%ld chunk%s differed and %s copied again", differed,
+			differed == 1 ? "" : "s", differed == 1 ? "was" : "were");
 	if (rc == 0)
 		gw_info(pr->label, "%s '%s' (%.1f s)", job->kind == GW_JOB_COPY ? "copied" : "verified",
 			job->table, (now_ms() - t0) / 1000.0);
@@ -1227,34 +1231,49 @@ int gw_run_verify(struct gw_ctx *ctx, size_t rev)
 	label_of(&pr, m, "verify");
 	for (size_t i = 0; rc == 0 && i < m->nops; i++) {
 		const char *t = m->ops[i].table;
-		char *shadow = gw_shadow_name(t ? t : "", "new"), *old = gw_shadow_name(t ? t : "", "old");
+		char *shadow, *old;
 		struct gw_shadow_map map;
 		struct gw_table_info *info = NULL;
-		const char *from = t, *to = shadow;
+		const char *from = t, *to;
+		bool swapped;
+		long differed = 0;
 
 		if (!gw_shadow(m, &m->ops[i]))
-			goto next;
-		/* After cut-over the new table is the application's: the old one is compared to it. */
-		if (gw_conn_describe(ctx->conn, old, &info, &ctx->err) == 0) {
-			from = t;
-			to = old;
-		}
+			continue;
+		shadow = gw_shadow_name(t, "new");
+		old = gw_shadow_name(t, "old");
+		/*
+		 * Before cut-over the shadow is compared with the table and repaired;
+		 * after, the new table is the application's: the old one is compared
+		 * with it the same way (old values as the new types), and only reported.
+		 */
+		swapped = gw_conn_describe(ctx->conn, old, &info, &ctx->err) == 0;
 		gw_error_clear(&ctx->err);
 		gw_table_info_free(info);
+		from = swapped ? old : t;
+		to = swapped ? t : shadow;
 		rc = gw_shadow_map_resolve(ctx->conn, from, to, &map, &ctx->err);
 		if (rc < 0) {
 			gw_error_hint(&ctx->err, "verify compares a table with its rebuild: run it "
 						 "between expand and cleanup");
-			goto next;
+		} else {
+			gw_info(pr.label, "comparing '%s' with '%s' by checksum", from, to);
+			rc = gw_verify_run(ctx->conn, &map, !swapped, NULL, -1, 500, &h, &differed,
+					   &ctx->err);
+			end_line(&pr);
+			gw_shadow_map_release(&map);
 		}
-		gw_info(pr.label, "comparing '%s' with '%s' by checksum", from, to);
-		rc = gw_verify_run(ctx->conn, &map, NULL, -1, 500, &h, &ctx->err);
-		end_line(&pr);
-		if (rc == 0)
-			gw_info(pr.label, "'%s' and '%s' are equal", from, to);
-		gw_shadow_map_release(&map);
+		if (rc == 0 && differed && swapped) {
+			rc = gw_error_set(&ctx->err, GW_ERR_DB,
+					  "verify: %ld chunk%s of '%s' differ from '%s'", differed,
+					  differed == 1 ? "" : "s", from, to);
+			gw_error_hint(&ctx->err, "the old table no longer mirrors the new one: rolling "
+						 "the contract back would not give the application its rows");
+		} else if (rc == 0) {
+			gw_info(pr.label, "'%s' and '%s' are equal%s", from, to,
+				differed ? " (after copying again the chunks that differed)" : "");
+		}
 		n++;
-next:
 		free(shadow);
 		free(old);
 	}

@@ -74,8 +74,16 @@ static void pg_create(struct gw_steps *out, const struct gw_dialect *d,
 
 	gw_buf_puts(&b, "CREATE OR REPLACE FUNCTION ");
 	put_table(&b, d, map, name);
-	gw_buf_puts(&b, "() RETURNS trigger LANGUAGE plpgsql AS $_gw_$ BEGIN "
-			"IF TG_OP <> 'INSERT' THEN ");
+	gw_buf_puts(&b, "() RETURNS trigger LANGUAGE plpgsql ");
+	/*
+	 * A conversion may depend on the session (timestamp to timestamptz,
+	 * text to date): convert as godwit's copy does, not as each writer's
+	 * session would.
+	 */
+	if (map->converts)
+		gw_buf_puts(&b, "SET TimeZone FROM CURRENT SET DateStyle FROM CURRENT "
+				"SET IntervalStyle FROM CURRENT ");
+	gw_buf_puts(&b, "AS $_gw_$ BEGIN IF TG_OP <> 'INSERT' THEN ");
 	put_delete(&b, d, map);
 	gw_buf_puts(&b, "END IF; IF TG_OP <> 'DELETE' THEN ");
 	put_insert(&b, d, map);

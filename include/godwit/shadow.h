@@ -47,6 +47,7 @@ struct gw_shadow_map {
 	char **to_types;       /* their types in to */
 	struct gw_key key;     /* identifies rows in both; chunks walk it in from */
 	char *to_key_index;    /* the index of to on the key */
+	bool converts;         /* some column changes type: values convert on the way */
 };
 
 /*
@@ -85,15 +86,16 @@ char *gw_checksum_sql(const struct gw_dialect *d, const struct gw_shadow_map *ma
  * each committed with its checkpoint; a row the triggers wrote already is
  * left as it is; any other conflict (a duplicate on a new unique key) or
  * conversion warning stops the copy, naming the row. Verify: the checksum
- * of each chunk of from against to in one snapshot; a chunk that differs
- * is copied again and checked again, a few times, then it fails.
+ * of each chunk of from against to in one snapshot; with repair, a chunk
+ * that differs is copied again and checked again, a few times, then it
+ * fails; without, it is only counted. *differed: chunks found different.
  */
 GW_MUSTCHECK int gw_copy_run(struct gw_conn *c, const struct gw_shadow_map *map,
 			     const char *resume, long long rows_total, double target_ms,
 			     const struct gw_fill_hooks *h, struct gw_error *err);
-GW_MUSTCHECK int gw_verify_run(struct gw_conn *c, const struct gw_shadow_map *map,
+GW_MUSTCHECK int gw_verify_run(struct gw_conn *c, const struct gw_shadow_map *map, bool repair,
 			       const char *resume, long long rows_total, double target_ms,
-			       const struct gw_fill_hooks *h, struct gw_error *err);
+			       const struct gw_fill_hooks *h, long *differed, struct gw_error *err);
 
 /*
  * The statements of a job of kind capture, swap, unswap or validate, built

@@ -607,7 +607,7 @@ static bool orders_key_int[] = {true, true};
 static struct gw_shadow_map orders_map(char *schema, char *from, char *to)
 {
 	struct gw_shadow_map m = {schema, from, to, 4, orders_cols, orders_types,
-				  {2, orders_key, orders_key_int, S("PRIMARY")}, S("PRIMARY")};
+				  {2, orders_key, orders_key_int, S("PRIMARY")}, S("PRIMARY"), false};
 
 	return m;
 }
@@ -620,6 +620,26 @@ static struct gw_shadow_map orders_map(char *schema, char *from, char *to)
 	"INSERT INTO \"app\".\"_gw_orders_new\" (\"tenant_id\", \"id\", \"note\", \"qty\") "    \
 	"OVERRIDING SYSTEM VALUE VALUES (NEW.\"tenant_id\", NEW.\"id\", NEW.\"note\", "         \
 	"NEW.\"qty\"); END IF; RETURN NULL; END $_gw_$"
+
+/* A type change: the function converts with godwit's session settings, not each writer's. */
+static void test_capture_pins_settings(void **state)
+{
+	struct gw_shadow_map map = orders_map(S("app"), S("orders"), S("_gw_orders_new"));
+	struct gw_steps s = GW_STEPS_INIT;
+
+	(void)state;
+	map.converts = true;
+	gw_capture_create(&s, pg, &map, "orders", "fwd");
+	assert_int_equal(s.n, 3);
+	assert_non_null(strstr(s.v[0].sql, "RETURNS trigger LANGUAGE plpgsql SET TimeZone FROM "
+					   "CURRENT SET DateStyle FROM CURRENT SET IntervalStyle "
+					   "FROM CURRENT AS $_gw_$ BEGIN"));
+	gw_steps_release(&s);
+	gw_capture_create(&s, my, &map, "orders", "fwd");
+	for (size_t i = 0; i < s.n; i++)
+		assert_null(strstr(s.v[i].sql, "FROM CURRENT"));
+	gw_steps_release(&s);
+}
 
 static void test_capture_create_postgres(void **state)
 {
@@ -766,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_shadow_name_long),
 		cmocka_unit_test(test_shadow_name_utf8),
 		cmocka_unit_test(test_capture_create_postgres),
+		cmocka_unit_test(test_capture_pins_settings),
 		cmocka_unit_test(test_capture_create_mysql),
 		cmocka_unit_test(test_capture_long_table),
 		cmocka_unit_test(test_capture_drop),
