@@ -296,7 +296,9 @@ static void show_progress(struct phase_run *pr, const struct gw_fill_progress *p
 	double t = now_ms();
 	char pct[16] = "", eta[32] = "";
 
-	if (!gw_log_enabled(GW_LOG_INFO) || (t - pr->last_print < (isatty(2) ? 250 : 10000)))
+	/* Nothing to say before the first chunk has given a rate. */
+	if (!gw_log_enabled(GW_LOG_INFO) || p->rows_per_s <= 0 ||
+	    (t - pr->last_print < (isatty(2) ? 250 : 10000)))
 		return;
 	pr->last_print = t;
 	if (p->rows_total > 0)
