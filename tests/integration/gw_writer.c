@@ -7,14 +7,22 @@
  *
  *   gw_writer run    --url URL --table T --column C --partition I/N --rows M
  *                    --state FILE [--seconds S] [--stop-file F] [--rate R]
- *                    [--seed X]
+ *                    [--seed X] [--pk-updates PCT]
  *   gw_writer verify --url URL --table T --column C --state FILE
  *
  * The table has a BIGINT primary key "id" (pre-existing rows 1..M) and a
- * column C that accepts a decimal string (DOUBLE, DECIMAL, VARCHAR). Writer
- * I of N owns the pre-existing ids with id % N == I and inserts fresh ids
- * 1000000000 + I * 10000000 + k. Values go as string parameters through
- * godwit's driver API only.
+ * column C that accepts a decimal string (DOUBLE, DECIMAL, CHAR, VARCHAR;
+ * trailing blanks of CHAR are ignored). Writer I of N owns the
+ * pre-existing ids with id % N == I and inserts fresh ids 1000000000 +
+ * I * 10000000 + k. Values go as string parameters through godwit's driver
+ * API only.
+ *
+ * The mix: updates of owned rows, inserts, updates of inserted rows,
+ * deletes. With --pk-updates PCT, PCT percent of the statements instead
+ * move a live owned row to a fresh id of the insert space, "UPDATE T SET
+ * id = NEW WHERE id = OLD": OLD is then expected deleted and NEW to hold
+ * the row's value. The writer reads that value first (its own partition,
+ * so nobody else changes it) when the row is one it has not written yet.
  *
  * State file: one line per touched id, "id<TAB>value" or "id<TAB>-" for a
  * deleted row. Exit status: 0 clean, 1 statement errors (run) or mismatches
@@ -66,6 +74,7 @@ struct opts {
 	long long rows;         /* M, -1 until given */
 	double seconds;         /* < 0: no time limit */
 	double rate;            /* statements per second, 0 = unpaced */
+	int pk_updates;         /* percent of statements that change a primary key */
 	uint64_t seed;
 	bool seconds_set;
 	bool seed_set;
@@ -86,6 +95,8 @@ struct writer {
 	char *sql_update;           /* $1 value, $2 id */
 	char *sql_insert;           /* $1 id, $2 value */
 	char *sql_delete;           /* $1 id */
+	char *sql_move;             /* $1 new id, $2 old id */
+	char *sql_select;           /* $1 id; the column */
 	long long first_pre;        /* smallest owned pre-existing id */
 	struct row *pre;            /* owned pre-existing ids, first_pre + k * nparts */
 	size_t npre;
@@ -97,7 +108,7 @@ struct writer {
 	long long *ins_live;        /* live inserted ids */
 	size_t nins_live, cap_ins_live;
 	uint64_t rng;
-	long inserts, updates, deletes, errors;
+	long inserts, updates, deletes, moves, errors;
 };
 
 /* One line of a state file. */
@@ -116,11 +127,13 @@ static void usage(FILE *f)
 {
 	fputs("usage: " PROG " run    --url URL --table T --column C --partition I/N --rows M\n"
 	      "                        --state FILE [--seconds S] [--stop-file F] [--rate R]\n"
-	      "                        [--seed X]\n"
+	      "                        [--seed X] [--pk-updates PCT]\n"
 	      "       " PROG " verify --url URL --table T --column C --state FILE\n"
 	      "\n"
 	      "run stops after S seconds (default 10; no limit when only --stop-file is\n"
 	      "given), when F exists, or on SIGINT/SIGTERM, whichever comes first.\n"
+	      "--pk-updates PCT (0-100, default 0): that percent of the statements move a\n"
+	      "row to a fresh id (UPDATE T SET id = NEW WHERE id = OLD).\n"
 	      "Exit status: 0 clean, 1 statement errors or mismatches, 2 trouble.\n",
 	      f);
 }
@@ -248,6 +261,7 @@ enum opt_id {
 	OPT_STOP_FILE,
 	OPT_RATE,
 	OPT_SEED,
+	OPT_PK_UPDATES,
 	OPT_HELP,
 };
 
@@ -262,6 +276,7 @@ static const struct option run_options[] = {
 	{"stop-file", required_argument, NULL, OPT_STOP_FILE},
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"seed", required_argument, NULL, OPT_SEED},
+	{"pk-updates", required_argument, NULL, OPT_PK_UPDATES},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -325,6 +340,11 @@ static int set_opt(struct opts *o, int id, const char *arg)
 		if (parse_seed(arg, &o->seed) < 0)
 			return bad_value("--seed", arg);
 		o->seed_set = true;
+		break;
+	case OPT_PK_UPDATES:
+		if (parse_ll(arg, 0, 100, &v) < 0)
+			return bad_value("--pk-updates (want a percent, 0 to 100)", arg);
+		o->pk_updates = (int)v;
 		break;
 	default:
 		return -1;
@@ -421,6 +441,24 @@ static void build_sql(struct writer *w)
 	d->ident(&b, "id");
 	gw_buf_puts(&b, " = $1");
 	w->sql_delete = gw_buf_detach(&b);
+
+	gw_buf_puts(&b, "UPDATE ");
+	d->ident(&b, w->o->table);
+	gw_buf_puts(&b, " SET ");
+	d->ident(&b, "id");
+	gw_buf_puts(&b, " = $1 WHERE ");
+	d->ident(&b, "id");
+	gw_buf_puts(&b, " = $2");
+	w->sql_move = gw_buf_detach(&b);
+
+	gw_buf_puts(&b, "SELECT ");
+	d->ident(&b, w->o->column);
+	gw_buf_puts(&b, " FROM ");
+	d->ident(&b, w->o->table);
+	gw_buf_puts(&b, " WHERE ");
+	d->ident(&b, "id");
+	gw_buf_puts(&b, " = $1");
+	w->sql_select = gw_buf_detach(&b);
 }
 
 static void writer_init(struct writer *w, const struct opts *o)
@@ -449,6 +487,8 @@ static void writer_release(struct writer *w)
 	free(w->sql_update);
 	free(w->sql_insert);
 	free(w->sql_delete);
+	free(w->sql_move);
+	free(w->sql_select);
 	free(w->pre);
 	free(w->ins);
 	free(w->live);
@@ -489,15 +529,17 @@ static void random_value(struct writer *w, char *out, size_t n)
 }
 
 /*
- * Run one statement; on failure count it and show the first few. A failed
- * statement leaves the expected state alone: it did not apply, or the run
- * fails anyway.
+ * Run one statement, its rows into *res when res is not NULL (caller frees
+ * with gw_result_free()); on failure count it and show the first few. A
+ * failed statement leaves the expected state alone: it did not apply, or
+ * the run fails anyway.
  */
-static int statement(struct writer *w, const char *sql, int nparams, const char *const *params)
+static int statement(struct writer *w, const char *sql, int nparams, const char *const *params,
+		     struct gw_result **res)
 {
 	struct gw_error err = GW_ERROR_INIT;
 
-	if (gw_conn_query(w->conn, sql, nparams, params, NULL, &err) == 0)
+	if (gw_conn_query(w->conn, sql, nparams, params, res, &err) == 0)
 		return 0;
 	if (++w->errors <= MAX_ERRORS_SHOWN)
 		fprintf(stderr, "writer %d/%d: statement failed: %s (sqlstate %s)\n", w->o->part,
@@ -513,7 +555,7 @@ static void do_update(struct writer *w, long long id)
 
 	random_value(w, value, sizeof(value));
 	snprintf(idtext, sizeof(idtext), "%lld", id);
-	if (statement(w, w->sql_update, 2, params) < 0)
+	if (statement(w, w->sql_update, 2, params, NULL) < 0)
 		return;
 	r = row_of(w, id);
 	r->touched = true;
@@ -528,7 +570,7 @@ static void do_delete(struct writer *w, long long id)
 	struct row *r;
 
 	snprintf(idtext, sizeof(idtext), "%lld", id);
-	if (statement(w, w->sql_delete, 1, params) < 0)
+	if (statement(w, w->sql_delete, 1, params, NULL) < 0)
 		return;
 	forget_live(w, id);
 	r = row_of(w, id);
@@ -547,42 +589,138 @@ static void push_id(long long **a, size_t *n, size_t *cap, long long id)
 }
 
 /*
- * Insert the next fresh id. The id is used up even when the statement
- * fails: a failure after commit (lost connection) must not lead to a
- * duplicate key later.
+ * Claim the next fresh id of the insert space, its row cleared. The id is
+ * used up even when the statement that writes it fails: a failure after
+ * commit (lost connection) must not lead to a duplicate key later. Moves
+ * w->ins: row pointers taken before are stale.
  */
-static void do_insert(struct writer *w)
+static long long claim_fresh(struct writer *w)
 {
-	char value[VALUE_MAX], idtext[ID_TEXT_MAX];
-	const char *params[2] = {idtext, value};
-	long long id = w->insert_base + (long long)w->nins;
-	struct row *r;
-	size_t cap_live;
-
 	if (w->nins == w->cap_ins) {
 		w->cap_ins = w->cap_ins ? 2 * w->cap_ins : 256;
 		w->ins = gw_realloc(w->ins, w->cap_ins * sizeof(*w->ins));
 		/* live holds at most npre + nins ids */
 		w->live = gw_realloc(w->live, (w->npre + w->cap_ins) * sizeof(*w->live));
 	}
-	r = &w->ins[w->nins++];
-	memset(r, 0, sizeof(*r));
-	random_value(w, value, sizeof(value));
-	snprintf(idtext, sizeof(idtext), "%lld", id);
-	if (statement(w, w->sql_insert, 2, params) < 0)
-		return;
+	memset(&w->ins[w->nins], 0, sizeof(w->ins[w->nins]));
+	return w->insert_base + (long long)w->nins++;
+}
+
+/* Record a claimed fresh id as written with value and live. */
+static void add_fresh(struct writer *w, long long id, const char *value)
+{
+	struct row *r = row_of(w, id);
+	size_t len = strlen(value);
+
+	gw_assert(len < sizeof(r->value));
 	r->touched = true;
-	memcpy(r->value, value, sizeof(value));
+	memcpy(r->value, value, len + 1);
 	r->live_pos = w->nlive;
-	cap_live = w->npre + w->cap_ins;
-	gw_assert(w->nlive < cap_live);
+	gw_assert(w->nlive < w->npre + w->cap_ins);
 	w->live[w->nlive++] = id;
 	r->ins_pos = w->nins_live;
 	push_id(&w->ins_live, &w->nins_live, &w->cap_ins_live, id);
+}
+
+static void do_insert(struct writer *w)
+{
+	char value[VALUE_MAX], idtext[ID_TEXT_MAX];
+	const char *params[2] = {idtext, value};
+	long long id = claim_fresh(w);
+
+	random_value(w, value, sizeof(value));
+	snprintf(idtext, sizeof(idtext), "%lld", id);
+	if (statement(w, w->sql_insert, 2, params, NULL) < 0)
+		return;
+	add_fresh(w, id, value);
 	w->inserts++;
 }
 
-enum kind { KIND_UPDATE, KIND_INSERT, KIND_UPDATE_INSERTED, KIND_DELETE, KIND_NONE };
+/*
+ * Read the value of an owned row into out[VALUE_MAX], trailing blanks
+ * (CHAR padding) cut: 1 done, 0 when the state file cannot hold it (NULL,
+ * too long, not a number), -1 on a failed statement or a missing row,
+ * counted as errors: the writer owns the row, so a missing one was lost.
+ */
+static int read_value(struct writer *w, long long id, char *out)
+{
+	char idtext[ID_TEXT_MAX];
+	const char *params[1] = {idtext};
+	struct gw_result *res = NULL;
+	const char *cell;
+	size_t len;
+	double v;
+	int rc = -1;
+
+	snprintf(idtext, sizeof(idtext), "%lld", id);
+	if (statement(w, w->sql_select, 1, params, &res) < 0)
+		goto out;
+	if (res->nrows != 1) {
+		if (++w->errors <= MAX_ERRORS_SHOWN)
+			fprintf(stderr, "writer %d/%d: id %lld: expected one row, found %d\n",
+				w->o->part, w->o->nparts, id, res->nrows);
+		goto out;
+	}
+	rc = 0;
+	cell = gw_result_get(res, 0, 0);
+	if (!cell)
+		goto out;
+	len = strlen(cell);
+	while (len > 0 && cell[len - 1] == ' ')
+		len--;
+	if (len == 0 || len >= VALUE_MAX)
+		goto out;
+	memcpy(out, cell, len);
+	out[len] = '\0';
+	if (parse_double(out, -INFINITY, &v) < 0)
+		goto out;
+	rc = 1;
+out:
+	gw_result_free(res);
+	return rc;
+}
+
+/*
+ * Move live row old to a fresh id with an UPDATE of the primary key. A row
+ * this run has not written yet has its value read first; one whose value
+ * the state file cannot hold gets a plain update instead.
+ */
+static void do_move(struct writer *w, long long old)
+{
+	char value[VALUE_MAX], newtext[ID_TEXT_MAX], oldtext[ID_TEXT_MAX];
+	const char *params[2] = {newtext, oldtext};
+	struct row *r = row_of(w, old);
+	long long id;
+	int got;
+
+	if (r->touched) {
+		memcpy(value, r->value, sizeof(value));
+	} else if ((got = read_value(w, old, value)) <= 0) {
+		if (got == 0)
+			do_update(w, old);
+		return;
+	}
+	id = claim_fresh(w);
+	snprintf(newtext, sizeof(newtext), "%lld", id);
+	snprintf(oldtext, sizeof(oldtext), "%lld", old);
+	if (statement(w, w->sql_move, 2, params, NULL) < 0)
+		return;
+	forget_live(w, old);
+	r = row_of(w, old); /* claim_fresh may have moved w->ins */
+	r->touched = true;
+	r->deleted = true;
+	add_fresh(w, id, value);
+	w->moves++;
+}
+
+enum kind {
+	KIND_UPDATE,
+	KIND_INSERT,
+	KIND_UPDATE_INSERTED,
+	KIND_DELETE,
+	KIND_MOVE, /* primary-key update */
+	KIND_NONE,
+};
 
 /* The statement kind for this iteration, after the fall-backs. */
 static enum kind pick_kind(struct writer *w)
@@ -591,7 +729,10 @@ static enum kind pick_kind(struct writer *w)
 	bool can_insert = (long long)w->nins < INSERT_SPAN;
 	enum kind k;
 
-	if (p < 40)
+	/* the second draw only with --pk-updates: without it a seed gives the same run as before */
+	if (w->o->pk_updates > 0 && rng_below(&w->rng, 100) < (uint64_t)w->o->pk_updates)
+		k = KIND_MOVE;
+	else if (p < 40)
 		k = KIND_UPDATE;
 	else if (p < 70)
 		k = KIND_INSERT;
@@ -599,6 +740,8 @@ static enum kind pick_kind(struct writer *w)
 		k = KIND_UPDATE_INSERTED;
 	else
 		k = KIND_DELETE;
+	if (k == KIND_MOVE && (w->nlive == 0 || !can_insert))
+		k = KIND_INSERT;
 	if (k == KIND_UPDATE_INSERTED && w->nins_live == 0)
 		k = KIND_UPDATE;
 	if ((k == KIND_UPDATE || k == KIND_DELETE) && w->nlive == 0)
@@ -623,6 +766,9 @@ static bool step(struct writer *w)
 		break;
 	case KIND_INSERT:
 		do_insert(w);
+		break;
+	case KIND_MOVE:
+		do_move(w, w->live[rng_below(&w->rng, w->nlive)]);
 		break;
 	case KIND_NONE:
 		return false;
@@ -713,8 +859,8 @@ static int cmd_run(const struct opts *o)
 	run_loop(&w);
 	if (write_state(&w) < 0)
 		goto out;
-	printf("writer %d/%d: inserts=%ld updates=%ld deletes=%ld errors=%ld\n", o->part,
-	       o->nparts, w.inserts, w.updates, w.deletes, w.errors);
+	printf("writer %d/%d: inserts=%ld updates=%ld deletes=%ld pk_updates=%ld errors=%ld\n",
+	       o->part, o->nparts, w.inserts, w.updates, w.deletes, w.moves, w.errors);
 	status = w.errors ? EXIT_DIRTY : 0;
 out:
 	writer_release(&w);
@@ -824,9 +970,13 @@ struct verifier {
 
 static void mismatch(struct verifier *vf, const struct expect *e, const char *found)
 {
+	size_t len = strlen(found);
+
+	while (len > 0 && found[len - 1] == ' ') /* CHAR padding */
+		len--;
 	if (++vf->mismatches <= MAX_MISMATCHES_SHOWN)
-		printf("id %lld: expected %s, found %s\n", e->id, e->deleted ? "deleted" : e->text,
-		       found);
+		printf("id %lld: expected %s, found %.*s\n", e->id,
+		       e->deleted ? "deleted" : e->text, (int)len, found);
 }
 
 /* Compare one fetched row with its expectation. */
@@ -846,6 +996,8 @@ static void check_found(struct verifier *vf, struct expect *e, const char *cell)
 	}
 	errno = 0;
 	got = strtod(cell, &end);
+	while (*end == ' ') /* CHAR padding (PostgreSQL keeps it) */
+		end++;
 	diff = got > e->value ? got - e->value : e->value - got;
 	if (end == cell || *end || errno || !(diff <= TOLERANCE))
 		mismatch(vf, e, cell);
