@@ -119,10 +119,57 @@ static char *my_trigger_name(const char *table, const char *dir, int event)
 	return name;
 }
 
+/* Append "<prefix>k1 = <side>.k1 AND ..." over the key. */
+static void put_key_match(struct gw_buf *b, const struct gw_dialect *d,
+			  const struct gw_shadow_map *map, const char *side)
+{
+	for (size_t i = 0; i < map->key.n; i++) {
+		if (i)
+			gw_buf_puts(b, " AND ");
+		d->ident(b, map->key.cols[i]);
+		gw_buf_printf(b, " = %s.", side);
+		d->ident(b, map->key.cols[i]);
+	}
+}
+
 /*
- * Error 1146 (no such table) is ignored: the other table of a pair is
- * missing by design before and after a swap (see shadow.h).
+ * MariaDB/MySQL. A row is written with a plain INSERT: a duplicate of the
+ * key means the copy has it already, and it is then overwritten after a
+ * locking read; a duplicate on another unique key of the new definition
+ * fails the application's statement rather than dropping a row. No DELETE
+ * of a key that may be missing (not copied yet) on the way: in REPEATABLE
+ * READ it would take a gap lock, and two writers' gap locks deadlock their
+ * inserts. Only a DELETE, or an UPDATE of the key, deletes. Error 1146 (no
+ * such table) is ignored: the other table of a pair is missing by design
+ * before and after a swap (see shadow.h).
  */
+static void my_write(struct gw_buf *b, const struct gw_dialect *d,
+		     const struct gw_shadow_map *map)
+{
+	put_insert(b, d, map);
+	gw_buf_puts(b, "IF dup = 1 THEN SELECT 1 INTO here FROM ");
+	d->ident(b, map->to);
+	gw_buf_puts(b, " WHERE ");
+	put_key_match(b, d, map, "NEW");
+	gw_buf_puts(b, " FOR UPDATE; IF here = 1 THEN UPDATE ");
+	d->ident(b, map->to);
+	gw_buf_puts(b, " SET ");
+	for (size_t i = 0; i < map->ncols; i++) {
+		if (i)
+			gw_buf_puts(b, ", ");
+		d->ident(b, map->cols[i]);
+		gw_buf_puts(b, " = NEW.");
+		d->ident(b, map->cols[i]);
+	}
+	gw_buf_puts(b, " WHERE ");
+	put_key_match(b, d, map, "NEW");
+	gw_buf_puts(b, "; END IF; END IF; IF dup > 0 AND NOT (dup = 1 AND here = 1) THEN SIGNAL "
+		       "SQLSTATE '23000' SET MESSAGE_TEXT = 'godwit: the row collides on a unique "
+		       "key of the table''s rebuild ");
+	gw_buf_put(b, map->to, strcspn(map->to, "'"));
+	gw_buf_puts(b, "'; END IF; ");
+}
+
 static void my_create(struct gw_steps *out, const struct gw_dialect *d,
 		      const struct gw_shadow_map *map, const char *table, const char *dir)
 {
@@ -138,11 +185,32 @@ static void my_create(struct gw_steps *out, const struct gw_dialect *d,
 		d->ident(&b, name);
 		gw_buf_printf(&b, " AFTER %s ON ", my_events[e]);
 		d->ident(&b, map->from);
-		gw_buf_puts(&b, " FOR EACH ROW BEGIN DECLARE CONTINUE HANDLER FOR 1146 BEGIN END; ");
-		if (e != 0)
-			put_delete(&b, d, map);
+		gw_buf_puts(&b, " FOR EACH ROW BEGIN ");
 		if (e != 2)
-			put_insert(&b, d, map);
+			gw_buf_puts(&b, "DECLARE dup, here INT DEFAULT 0; ");
+		gw_buf_puts(&b, "DECLARE CONTINUE HANDLER FOR 1146 BEGIN END; ");
+		if (e != 2)
+			gw_buf_puts(&b, "DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END; "
+					"DECLARE CONTINUE HANDLER FOR 1062 SET dup = dup + 1; ");
+		if (e == 1) {
+			/* An UPDATE of the key moves the row. */
+			gw_buf_puts(&b, "IF NOT (");
+			for (size_t i = 0; i < map->key.n; i++) {
+				if (i)
+					gw_buf_puts(&b, " AND ");
+				gw_buf_puts(&b, "OLD.");
+				d->ident(&b, map->key.cols[i]);
+				gw_buf_puts(&b, " <=> NEW.");
+				d->ident(&b, map->key.cols[i]);
+			}
+			gw_buf_puts(&b, ") THEN ");
+			put_delete(&b, d, map);
+			gw_buf_puts(&b, "END IF; ");
+		}
+		if (e == 2)
+			put_delete(&b, d, map);
+		else
+			my_write(&b, d, map);
 		gw_buf_puts(&b, "END");
 		gw_steps_add(out, GW_STEP_MAY_BLOCK, gw_buf_detach(&b));
 		free(name);
