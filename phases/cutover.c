@@ -104,32 +104,67 @@ static int capture_job(struct gw_conn *c, const char *t, struct gw_steps *out,
 	return rc;
 }
 
-/* MariaDB/MySQL: swap t with other (back: t is the new table, other the old one). */
-static int my_swap(struct gw_conn *c, const char *t, bool back, struct gw_steps *out,
-		   struct gw_error *err)
+/*
+ * A swap of t with other, t then kept as aside: the shadow and the old
+ * table forward, the other way round back. q*: the names quoted.
+ */
+struct swap {
+	const char *t;
+	bool back;
+	char *other, *aside;
+	char *qt, *qo, *qa;
+};
+
+static void swap_release(struct swap *sw)
+{
+	free(sw->other);
+	free(sw->aside);
+	free(sw->qt);
+	free(sw->qo);
+	free(sw->qa);
+}
+
+/* Name the tables of the swap; *done when it happened before an interruption. */
+static int swap_init(struct gw_conn *c, const char *t, bool back, struct swap *sw, bool *done,
+		     struct gw_error *err)
 {
 	const struct gw_dialect *d = gw_conn_dialect(c);
-	char *other = gw_shadow_name(t, back ? "old" : "new");
-	char *aside = gw_shadow_name(t, back ? "new" : "old");
-	char *qt = quoted(d, t), *qo = quoted(d, other), *qa = quoted(d, aside);
-	struct gw_result *r = NULL;
 	bool has_other = false, has_aside = false;
 	int rc;
 
-	rc = exists(c, other, &has_other, err);
+	sw->t = t;
+	sw->back = back;
+	sw->other = gw_shadow_name(t, back ? "old" : "new");
+	sw->aside = gw_shadow_name(t, back ? "new" : "old");
+	sw->qt = quoted(d, t);
+	sw->qo = quoted(d, sw->other);
+	sw->qa = quoted(d, sw->aside);
+	rc = exists(c, sw->other, &has_other, err);
 	if (rc == 0)
-		rc = exists(c, aside, &has_aside, err);
-	if (rc < 0)
-		goto out;
-	if (!has_other && has_aside) {
+		rc = exists(c, sw->aside, &has_aside, err);
+	*done = rc == 0 && !has_other && has_aside;
+	if (*done)
 		gw_info(t, "already swapped before the interruption");
-		gw_capture_drop(out, d, aside, t, back ? "rev" : "fwd");
-		goto out;
-	}
-	if (!has_other || has_aside) {
+	else if (rc == 0 && (!has_other || has_aside))
 		rc = gw_error_set(err, GW_ERR_STATE, "cannot swap '%s': expected '%s' and no '%s'", t,
-				  other, aside);
-		goto out;
+				  sw->other, sw->aside);
+	return rc;
+}
+
+/* MariaDB/MySQL: one atomic RENAME, the capture of both directions in place. */
+static int my_swap(struct gw_conn *c, const struct swap *sw, bool done, struct gw_steps *out,
+		   struct gw_error *err)
+{
+	const struct gw_dialect *d = gw_conn_dialect(c);
+	const char *t = sw->t, *other = sw->other, *aside = sw->aside;
+	const char *qt = sw->qt, *qo = sw->qo, *qa = sw->qa;
+	bool back = sw->back;
+	struct gw_result *r = NULL;
+	int rc;
+
+	if (done) {
+		gw_capture_drop(out, d, aside, t, back ? "rev" : "fwd");
+		return 0;
 	}
 	/* Writes to other, once it is t, go to t once it is aside. */
 	rc = capture(c, other, t, other, aside, t, back ? "fwd" : "rev", out, err);
@@ -149,11 +184,6 @@ static int my_swap(struct gw_conn *c, const char *t, bool back, struct gw_steps 
 	gw_capture_drop(out, d, aside, t, back ? "rev" : "fwd");
 out:
 	gw_result_free(r);
-	free(qt);
-	free(qo);
-	free(qa);
-	free(other);
-	free(aside);
 	return rc;
 }
 
@@ -242,32 +272,20 @@ static int pg_identity(struct gw_conn *c, const char *qa, const char *qb, struct
 	return rc;
 }
 
-static int pg_swap(struct gw_conn *c, const char *t, bool back, struct gw_steps *out,
+/* PostgreSQL: in the transaction that locked both tables. */
+static int pg_swap(struct gw_conn *c, const struct swap *sw, bool done, struct gw_steps *out,
 		   struct gw_error *err)
 {
 	const struct gw_dialect *d = gw_conn_dialect(c);
-	char *other = gw_shadow_name(t, back ? "old" : "new");
-	char *aside = gw_shadow_name(t, back ? "new" : "old");
-	char *qt = quoted(d, t), *qo = quoted(d, other), *qa = quoted(d, aside);
+	const char *t = sw->t, *other = sw->other, *aside = sw->aside;
+	const char *qt = sw->qt, *qo = sw->qo, *qa = sw->qa;
+	bool back = sw->back;
 	struct gw_steps after = GW_STEPS_INIT;
 	struct gw_result *r = NULL;
-	bool has_other = false, has_aside = false;
-	int rc;
+	int rc = 0;
 
-	rc = exists(c, other, &has_other, err);
-	if (rc == 0)
-		rc = exists(c, aside, &has_aside, err);
-	if (rc < 0)
-		goto out;
-	if (!has_other && has_aside) {
-		gw_info(t, "already swapped");
-		goto out;
-	}
-	if (!has_other || has_aside) {
-		rc = gw_error_set(err, GW_ERR_STATE, "cannot swap '%s': expected '%s' and no '%s'", t,
-				  other, aside);
-		goto out;
-	}
+	if (done)
+		return 0;
 	gw_capture_drop(out, d, t, t, back ? "rev" : "fwd");
 
 	/* Foreign keys of other tables: dropped now, added back NOT VALID to the new t. */
@@ -387,11 +405,6 @@ static int pg_swap(struct gw_conn *c, const char *t, bool back, struct gw_steps 
 out:
 	gw_steps_release(&after);
 	gw_result_free(r);
-	free(qt);
-	free(qo);
-	free(qa);
-	free(other);
-	free(aside);
 	return rc;
 }
 
@@ -428,8 +441,16 @@ int gw_shadow_job_sql(struct gw_conn *c, const struct gw_job *job, struct gw_ste
 	case GW_JOB_CAPTURE:
 		return capture_job(c, job->table, out, err);
 	case GW_JOB_SWAP:
-	case GW_JOB_UNSWAP:
-		return (pg ? pg_swap : my_swap)(c, job->table, job->kind == GW_JOB_UNSWAP, out, err);
+	case GW_JOB_UNSWAP: {
+		struct swap sw;
+		bool done = false;
+		int rc = swap_init(c, job->table, job->kind == GW_JOB_UNSWAP, &sw, &done, err);
+
+		if (rc == 0)
+			rc = (pg ? pg_swap : my_swap)(c, &sw, done, out, err);
+		swap_release(&sw);
+		return rc;
+	}
 	case GW_JOB_VALIDATE:
 		return pg ? pg_validate(c, job->table, out, err) : 0;
 	case GW_JOB_COPY:

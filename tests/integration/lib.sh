@@ -149,3 +149,44 @@ it_done() {
 	admin "DROP DATABASE IF EXISTS $DB_NAME" >/dev/null 2>&1 || true
 	[ "$IT_FAIL" = 0 ]
 }
+
+# rebuild_migration ID PARENT TABLE MYSQL_ALTER PG_ALTER [CHUNK_MS]: a
+# rebuild_table migration file in $M (PARENT may be empty).
+rebuild_migration() {
+	local alter=$4 parents=
+	[ "$ENGINE" = postgres ] && alter=$5
+	[ -n "$2" ] && parents="\"$2\""
+	cat >"$M/$1.json" <<EOF
+{"id": "$1", "parents": [$parents], "message": "rebuild $3",
+ "operations": [{"rebuild_table": {"table": "$3", "alter": "$alter"}}],
+ "options": {"chunk_time_ms": ${6:-50}}}
+EOF
+}
+
+# Leftovers of godwit in the test database after a shadow rebuild: tables
+# (shadow and old copies), indexes, columns, triggers, functions and
+# constraints named _gw_..., and any trigger or routine at all (the test
+# tables have none of their own).
+leftovers() {
+	if [ "$ENGINE" = mysql ]; then
+		q "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()
+		     AND table_name LIKE '\\_gw\\_%'
+		   UNION ALL SELECT column_name FROM information_schema.columns
+		     WHERE table_schema = DATABASE() AND column_name LIKE '\\_gw\\_%'
+		   UNION ALL SELECT index_name FROM information_schema.statistics
+		     WHERE table_schema = DATABASE() AND index_name LIKE '\\_gw\\_%'
+		   UNION ALL SELECT trigger_name FROM information_schema.triggers
+		     WHERE trigger_schema = DATABASE()
+		   UNION ALL SELECT routine_name FROM information_schema.routines
+		     WHERE routine_schema = DATABASE()"
+	else
+		q "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		     WHERE n.nspname = 'public' AND relname LIKE '\\_gw\\_%'
+		   UNION ALL SELECT attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+		     JOIN pg_namespace n ON n.oid = c.relnamespace
+		     WHERE n.nspname = 'public' AND attname LIKE '\\_gw\\_%' AND NOT attisdropped
+		   UNION ALL SELECT tgname FROM pg_trigger WHERE NOT tgisinternal
+		   UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE '\\_gw\\_%'
+		   UNION ALL SELECT conname FROM pg_constraint WHERE conname LIKE '\\_gw\\_%'"
+	fi
+}

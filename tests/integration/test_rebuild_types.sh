@@ -181,43 +181,6 @@ for c in "${COLS[@]}"; do
 done
 
 # --- helpers ---
-# rebuild_migration ID PARENT MYSQL_ALTER PG_ALTER: a rebuild_table file for tm.
-rebuild_migration() {
-	local alter=$3 parents=
-	[ "$ENGINE" = postgres ] && alter=$4
-	[ -n "$2" ] && parents="\"$2\""
-	cat >"$M/$1.json" <<EOF
-{"id": "$1", "parents": [$parents], "message": "rebuild tm",
- "operations": [{"rebuild_table": {"table": "tm", "alter": "$alter"}}],
- "options": {"chunk_time_ms": 20}}
-EOF
-}
-
-# Leftovers of godwit: tables, indexes, columns, triggers, functions and
-# constraints named _gw_..., and any trigger or routine at all (tm has none).
-leftovers() {
-	if [ "$ENGINE" = mysql ]; then
-		q "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()
-		     AND table_name LIKE '\\_gw\\_%'
-		   UNION ALL SELECT column_name FROM information_schema.columns
-		     WHERE table_schema = DATABASE() AND column_name LIKE '\\_gw\\_%'
-		   UNION ALL SELECT index_name FROM information_schema.statistics
-		     WHERE table_schema = DATABASE() AND index_name LIKE '\\_gw\\_%'
-		   UNION ALL SELECT trigger_name FROM information_schema.triggers
-		     WHERE trigger_schema = DATABASE()
-		   UNION ALL SELECT routine_name FROM information_schema.routines
-		     WHERE routine_schema = DATABASE()"
-	else
-		q "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		     WHERE n.nspname = 'public' AND relname LIKE '\\_gw\\_%'
-		   UNION ALL SELECT attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-		     JOIN pg_namespace n ON n.oid = c.relnamespace
-		     WHERE n.nspname = 'public' AND attname LIKE '\\_gw\\_%' AND NOT attisdropped
-		   UNION ALL SELECT tgname FROM pg_trigger WHERE NOT tgisinternal
-		   UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE '\\_gw\\_%'
-		   UNION ALL SELECT conname FROM pg_constraint WHERE conname LIKE '\\_gw\\_%'"
-	fi
-}
 table_list() { tables | LC_ALL=C sort | tr '\n' ' '; }
 
 # Type of a column as information_schema spells it (MariaDB: with its character set).
@@ -448,7 +411,7 @@ BASE_COLS=$(columns tm)
 
 # --- (a) a rebuild that keeps every type: tm comes back identical ---
 rows_of tm "$T/before.rows"
-rebuild_migration 0001_same "" "ENGINE=InnoDB" "ALTER COLUMN c_text SET DEFAULT ''"
+rebuild_migration 0001_same "" tm "ENGINE=InnoDB" "ALTER COLUMN c_text SET DEFAULT ''" 20
 gw 0 up 0001_same
 expect_eq "(a) tables after contract" "$(table_list)" "_gw_tm_old tm "
 expect_eq "(a) columns after contract" "$(columns tm)" "$BASE_COLS"
@@ -514,13 +477,13 @@ same_files "(a) rows after cleanup = rows before" "$T/before.rows" "$T/after.row
 
 # --- (b) widening rebuild under a writer ---
 if [ "$ENGINE" = mysql ]; then
-	rebuild_migration 0002_widen 0001_same "MODIFY c_int BIGINT, MODIFY c_vchar VARCHAR(100) CHARACTER SET utf8mb4, MODIFY c_dec DECIMAL(14,4), MODIFY c_float DOUBLE, MODIFY c_dt DATETIME(6), MODIFY c_latin VARCHAR(50) CHARACTER SET utf8mb4" ""
+	rebuild_migration 0002_widen 0001_same tm "MODIFY c_int BIGINT, MODIFY c_vchar VARCHAR(100) CHARACTER SET utf8mb4, MODIFY c_dec DECIMAL(14,4), MODIFY c_float DOUBLE, MODIFY c_dt DATETIME(6), MODIFY c_latin VARCHAR(50) CHARACTER SET utf8mb4" "" 20
 	WIDE=(c_int c_vchar c_dec c_float c_dt c_latin)
 	WIDE_TYPES="bigint(20)|varchar(100) utf8mb4|decimal(14,4)|double|datetime(6)|varchar(50) utf8mb4"
 	CONV=("c_int=CAST(o.c_int AS SIGNED)" "c_dec=CAST(o.c_dec AS DECIMAL(14,4))"
 	      "c_float=CAST(o.c_float AS DOUBLE)" "c_latin=CONVERT(o.c_latin USING utf8mb4)")
 else
-	rebuild_migration 0002_widen 0001_same "" "ALTER COLUMN c_int TYPE bigint, ALTER COLUMN c_vchar TYPE text, ALTER COLUMN c_num TYPE numeric(14,4), ALTER COLUMN c_real TYPE double precision, ALTER COLUMN c_ts TYPE timestamptz(6)"
+	rebuild_migration 0002_widen 0001_same tm "" "ALTER COLUMN c_int TYPE bigint, ALTER COLUMN c_vchar TYPE text, ALTER COLUMN c_num TYPE numeric(14,4), ALTER COLUMN c_real TYPE double precision, ALTER COLUMN c_ts TYPE timestamptz(6)" 20
 	WIDE=(c_int c_vchar c_num c_real c_ts)
 	WIDE_TYPES="bigint|text|numeric(14,4)|double precision|timestamp(6) with time zone"
 	# The conversions as godwit's own sessions make them (in the database's time zone).
