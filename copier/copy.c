@@ -64,6 +64,13 @@ static char *copy_sql(struct gw_walk *w, const struct gw_shadow_map *map,
 	return gw_buf_detach(&b);
 }
 
+static void duplicate_hint(const struct gw_shadow_map *map, struct gw_error *err)
+{
+	gw_error_hint(err, "rows of '%s' collide on a unique key of the new definition; fix the "
+			   "data, or change the rebuild, then roll it back and run it again",
+		      map->from);
+}
+
 /* The index a duplicate-key message names: the last quoted word, without "table.". */
 static bool duplicate_of(const char *msg, const char *index)
 {
@@ -97,10 +104,7 @@ static int my_warnings(struct gw_walk *w, struct gw_error *err)
 		rc = gw_error_set(err, code && strcmp(code, "1062") == 0 ? GW_ERR_DB_DUPLICATE : GW_ERR_DB,
 				  "copying '%s' into '%s': %s", map->from, map->to, msg ? msg : "?");
 		if (rc == GW_ERR_DB_DUPLICATE)
-			gw_error_hint(err, "rows of '%s' collide on a unique key of the new definition; "
-					   "fix the data, or change the rebuild, then roll it back and "
-					   "run it again",
-				      map->from);
+			duplicate_hint(map, err);
 	}
 	gw_result_free(r);
 	return rc;
@@ -117,9 +121,7 @@ static int copy_chunk(struct gw_walk *w, const struct gw_keyval *end,
 	rc = gw_walk_commit(w, sql, np, params, end, h,
 			    w->d->id == GW_DIALECT_POSTGRES ? NULL : my_warnings, err);
 	if (rc == GW_ERR_DB_DUPLICATE && w->d->id == GW_DIALECT_POSTGRES)
-		gw_error_hint(err, "rows of '%s' collide on a unique key of the new definition; fix "
-				   "the data, or change the rebuild, then roll it back and run it again",
-			      map->from);
+		duplicate_hint(map, err);
 	free(sql);
 	free(params);
 	return rc;
@@ -135,15 +137,7 @@ static int walk_map(struct gw_conn *c, struct job *job, bool verify, const char 
 	int rc = 0;
 
 	/* The walk owns its key: give it a copy of the map's. */
-	memset(&key, 0, sizeof(key));
-	key.n = map->key.n;
-	key.cols = gw_calloc(key.n, sizeof(char *));
-	key.integer = gw_calloc(key.n, sizeof(bool));
-	key.index = gw_strdup(map->key.index);
-	for (size_t i = 0; i < key.n; i++) {
-		key.cols[i] = gw_strdup(map->key.cols[i]);
-		key.integer[i] = map->key.integer[i];
-	}
+	gw_key_copy(&key, &map->key);
 	gw_walk_init(&w, c, map->from, &key, rows_total, target_ms);
 	w.chunk = chunk;
 	w.arg = job;

@@ -86,6 +86,18 @@ int gw_key_choose(const struct gw_table_info *t, struct gw_key *k, struct gw_err
 	return GW_ERR_INPUT;
 }
 
+void gw_key_copy(struct gw_key *to, const struct gw_key *from)
+{
+	to->n = from->n;
+	to->cols = gw_calloc(from->n + 1, sizeof(char *));
+	to->integer = gw_calloc(from->n + 1, sizeof(bool));
+	to->index = gw_strdup(from->index);
+	for (size_t i = 0; i < from->n; i++) {
+		to->cols[i] = gw_strdup(from->cols[i]);
+		to->integer[i] = from->integer[i];
+	}
+}
+
 void gw_key_release(struct gw_key *k)
 {
 	for (size_t i = 0; i < k->n; i++)

@@ -165,7 +165,10 @@ int gw_utf8_prefix(const char *s, size_t max)
 
 	if (n <= max)
 		return (int)n;
-	/* Back off continuation bytes (10xxxxxx): s[n] then starts a character. */
+	/*
+	 * Cut before s[n]; step left while s[n] is a continuation byte
+	 * (10xxxxxx), so that the cut falls where a character starts.
+	 */
 	for (n = max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
 		;
 	return (int)n;

@@ -590,6 +590,18 @@ static int check_files(struct gw_ctx *ctx, const struct gw_applied_set *a)
 	return 0;
 }
 
+/* Before a run: session settings, the state store loaded, no applied file edited. */
+static int begin(struct gw_ctx *ctx, struct gw_applied_set *a)
+{
+	int rc = session_setup(ctx);
+
+	if (rc == 0)
+		rc = reload(ctx, a);
+	if (rc == 0)
+		rc = check_files(ctx, a);
+	return rc;
+}
+
 /* Where a phase stopped: the operation, and within it the step and fill. */
 struct resume_point {
 	size_t op, stmt;
@@ -862,11 +874,7 @@ int gw_run_forward(struct gw_ctx *ctx, const struct gw_target *t, enum gw_phase 
 	size_t n = 0, ran = 0;
 	int rc;
 
-	rc = session_setup(ctx);
-	if (rc == 0)
-		rc = reload(ctx, &a);
-	if (rc == 0)
-		rc = check_files(ctx, &a);
+	rc = begin(ctx, &a);
 	if (rc < 0)
 		goto out;
 	done = done_flags(ctx, &a, false);
@@ -1048,11 +1056,7 @@ int gw_run_down(struct gw_ctx *ctx, const struct gw_target *t)
 	size_t n = 0;
 	int rc;
 
-	rc = session_setup(ctx);
-	if (rc == 0)
-		rc = reload(ctx, &a);
-	if (rc == 0)
-		rc = check_files(ctx, &a);
+	rc = begin(ctx, &a);
 	if (rc < 0)
 		goto out;
 	touched = done_flags(ctx, &a, true);
@@ -1076,11 +1080,7 @@ int gw_run_rollback(struct gw_ctx *ctx, size_t rev, int phase)
 	const struct gw_migration *m = ctx->graph.node[rev];
 	int rc;
 
-	rc = session_setup(ctx);
-	if (rc == 0)
-		rc = reload(ctx, &a);
-	if (rc == 0)
-		rc = check_files(ctx, &a);
+	rc = begin(ctx, &a);
 	if (rc < 0)
 		goto out;
 	if (!gw_applied_find(&a, m->id)) {
@@ -1169,11 +1169,7 @@ int gw_run_cleanup(struct gw_ctx *ctx, size_t rev)
 	int rc;
 
 	label_of(&pr, m, "cleanup");
-	rc = session_setup(ctx);
-	if (rc == 0)
-		rc = reload(ctx, &a);
-	if (rc == 0)
-		rc = check_files(ctx, &a);
+	rc = begin(ctx, &a);
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < m->nops; i++)

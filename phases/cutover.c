@@ -194,6 +194,19 @@ static int catalog(struct gw_conn *c, const char *sql, const char *a, const char
 	return gw_conn_query(c, sql, b ? 2 : 1, (const char *const[]){a, b}, r, err);
 }
 
+/*
+ * Add foreign key name (definition def) to rel NOT VALID, marked for the
+ * validate job; one that was not valid before stays so, unmarked.
+ */
+static void add_fk(struct gw_steps *out, const char *rel, const char *name, const char *def,
+		   bool valid)
+{
+	add(out, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s%s", rel, name, def,
+	    valid ? " NOT VALID" : "");
+	if (valid)
+		add(out, 0, "COMMENT ON CONSTRAINT %s ON %s IS '" VALIDATE_MARK "'", name, rel);
+}
+
 /* Swap the names of the indexes of a (name qa) with their equals on b. */
 static int pg_index_names(struct gw_conn *c, const char *qa, const char *qb,
 			  struct gw_steps *out, struct gw_error *err)
@@ -299,11 +312,7 @@ static int pg_swap(struct gw_conn *c, const struct swap *sw, bool done, struct g
 		bool valid = strcmp(gw_result_get(r, i, 3), "t") == 0;
 
 		add(out, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel, name);
-		add(&after, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s%s", rel, name,
-		    gw_result_get(r, i, 2), valid ? " NOT VALID" : "");
-		if (valid)
-			add(&after, 0, "COMMENT ON CONSTRAINT %s ON %s IS '" VALIDATE_MARK "'", name,
-			    rel);
+		add_fk(&after, rel, name, gw_result_get(r, i, 2), valid);
 	}
 	gw_result_free(r);
 	r = NULL;
@@ -318,11 +327,7 @@ static int pg_swap(struct gw_conn *c, const struct swap *sw, bool done, struct g
 	for (int i = 0; rc == 0 && i < r->nrows; i++) {
 		bool valid = strcmp(gw_result_get(r, i, 2), "t") == 0;
 
-		add(&after, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s%s", qt, gw_result_get(r, i, 0),
-		    gw_result_get(r, i, 1), valid ? " NOT VALID" : "");
-		if (valid)
-			add(&after, 0, "COMMENT ON CONSTRAINT %s ON %s IS '" VALIDATE_MARK "'",
-			    gw_result_get(r, i, 0), qt);
+		add_fk(&after, qt, gw_result_get(r, i, 0), gw_result_get(r, i, 1), valid);
 	}
 	gw_result_free(r);
 	r = NULL;

@@ -38,6 +38,8 @@ struct gw_key {
 GW_MUSTCHECK int gw_key_choose(const struct gw_table_info *t, struct gw_key *k,
 			       struct gw_error *err);
 void gw_key_release(struct gw_key *k);
+/* A deep copy of from into to. */
+void gw_key_copy(struct gw_key *to, const struct gw_key *from);
 /* True if index ix of t can identify rows: unique, on NOT NULL columns only. */
 bool gw_key_usable(const struct gw_table_info *t, const struct gw_index_info *ix);
 /* The key of index ix of t. */

@@ -163,10 +163,9 @@ rebuild_migration() {
 EOF
 }
 
-# Leftovers of godwit in the test database after a shadow rebuild: tables
-# (shadow and old copies), indexes, columns, triggers, functions and
-# constraints named _gw_..., and any trigger or routine at all (the test
-# tables have none of their own).
+# Leftovers of godwit in the test database: tables (shadow and old copies),
+# indexes, columns, triggers, functions and constraints named _gw_..., and
+# any trigger or routine at all (the test tables have none of their own).
 leftovers() {
 	if [ "$ENGINE" = mysql ]; then
 		q "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()

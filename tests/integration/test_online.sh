@@ -43,27 +43,6 @@ EOF
 EOF
 }
 
-# Leftovers of godwit in the test database: columns, indexes, triggers,
-# functions and constraints named _gw_...
-leftovers() {
-	if [ "$ENGINE" = mysql ]; then
-		q "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE()
-		     AND column_name LIKE '\\_gw\\_%'
-		   UNION ALL SELECT index_name FROM information_schema.statistics
-		     WHERE table_schema = DATABASE() AND index_name LIKE '\\_gw\\_%'
-		   UNION ALL SELECT trigger_name FROM information_schema.triggers
-		     WHERE trigger_schema = DATABASE()"
-	else
-		q "SELECT attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-		     JOIN pg_namespace n ON n.oid = c.relnamespace
-		     WHERE n.nspname = 'public' AND attname LIKE '\\_gw\\_%' AND NOT attisdropped
-		   UNION ALL SELECT indexname FROM pg_indexes WHERE indexname LIKE '\\_gw\\_%'
-		   UNION ALL SELECT tgname FROM pg_trigger WHERE NOT tgisinternal
-		   UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE '\\_gw\\_%'
-		   UNION ALL SELECT conname FROM pg_constraint WHERE conname LIKE '\\_gw\\_%'"
-	fi
-}
-
 # Schema of a table in a position-independent form: columns sorted by name
 # with type, nullability and default; index names with their columns.
 shape() {
