@@ -17,6 +17,7 @@
 #include "godwit/log.h"
 #include "godwit/runner.h"
 #include "godwit/shadow.h"
+#include "godwit/stream.h"
 
 #define LOCK_RETRIES 5
 
@@ -27,8 +28,9 @@ static json_t *step_json(const struct gw_step *st)
 
 	if (o && st->job)
 		json_object_set_new(o, "job",
-				    json_pack("{s:s, s:s}", "kind", gw_job_name((int)st->job->kind),
-					      "table", st->job->table));
+				    json_pack("{s:s, s:s, s:s*}", "kind", gw_job_name((int)st->job->kind),
+					      "table", st->job->table, "capture",
+					      st->job->replication ? "replication" : NULL));
 	if (o && st->fill)
 		json_object_set_new(o, "fill",
 				    json_pack("{s:s, s:s, s:s?, s:s?}", "table", st->fill->table, "set",
@@ -75,6 +77,8 @@ static int steps_from_array(json_t *a, struct gw_steps *s, struct gw_error *err)
 						    "recorded job step %zu is not valid", i);
 			gw_steps_add_job(s, (unsigned)flags, (enum gw_job_kind)kind, table,
 					 gw_strdup(sql));
+			s->v[s->n - 1].job->replication = json_string_value(
+				json_object_get(job, "capture")) != NULL;
 			continue;
 		}
 		gw_steps_add(s, (unsigned)flags, gw_strdup(sql));
@@ -203,7 +207,62 @@ struct phase_run {
 	long long rows_total;     /* estimate for the fill in progress, -1 unknown */
 	double last_print;
 	bool line_open;           /* a progress line is on the terminal */
+	struct gw_capture *cap;   /* replication capture open for cap_table, or NULL */
+	char *cap_table;
 };
+
+static void capture_close(struct phase_run *pr)
+{
+	gw_capture_close(pr->cap);
+	free(pr->cap_table);
+	pr->cap = NULL;
+	pr->cap_table = NULL;
+}
+
+/*
+ * The replication capture of job's table, opened once per phase run.
+ * NULL with triggers, and once it has been released (after a swap back,
+ * triggers keep the shadow in sync).
+ */
+static int capture_of(struct phase_run *pr, const struct gw_job *job, struct gw_capture **out)
+{
+	struct gw_ctx *ctx = pr->ctx;
+	bool set_up = false;
+	int rc;
+
+	*out = NULL;
+	if (!job->replication)
+		return 0;
+	if (pr->cap && strcmp(pr->cap_table, job->table) == 0) {
+		*out = pr->cap;
+		return 0;
+	}
+	capture_close(pr);
+	rc = gw_capture_exists(ctx->conn, job->table, &set_up, &ctx->err);
+	if (rc < 0 || !set_up)
+		return rc;
+	rc = gw_capture_open(ctx->database_url, ctx->conn, job->table, &pr->cap, &ctx->err);
+	if (rc == 0) {
+		pr->cap_table = gw_strdup(job->table);
+		*out = pr->cap;
+	}
+	return rc;
+}
+
+/* Apply what the stream has so far (fill hook). */
+static int capture_sync(void *arg, struct gw_error *err)
+{
+	struct phase_run *pr = arg;
+
+	return pr->cap ? gw_capture_sync(pr->cap, false, err) : 0;
+}
+
+static int capture_freeze(void *arg, bool on, struct gw_error *err)
+{
+	struct phase_run *pr = arg;
+
+	return pr->cap ? gw_capture_freeze(pr->cap, on, err) : 0;
+}
 
 static void end_line(struct phase_run *pr)
 {
@@ -320,11 +379,14 @@ static void show_progress(struct phase_run *pr, const struct gw_fill_progress *p
 	}
 }
 
-/* Before each chunk: the progress so far (rate included), then the operator. */
+/* Before each chunk: the progress so far (rate included), the operator, the stream. */
 static int fill_before_chunk(void *arg, const struct gw_fill_progress *p, struct gw_error *err)
 {
+	int rc;
+
 	show_progress(arg, p);
-	return obey(arg, err);
+	rc = obey(arg, err);
+	return rc == 0 ? capture_sync(arg, err) : rc;
 }
 
 static int fill_checkpoint(void *arg, const char *ckpt, const struct gw_fill_progress *p,
@@ -337,8 +399,18 @@ static int fill_checkpoint(void *arg, const char *ckpt, const struct gw_fill_pro
 	if (!pr->record)
 		return 0;
 	text = phase_checkpoint(pr, pr->stmt, ckpt, false);
-	json = gw_asprintf("{\"rate\":%.0f,\"chunk\":%ld,\"chunk_ms\":%.0f,\"retries\":%ld}",
-			   p->rows_per_s, p->chunk, p->last_ms, p->retries);
+	if (pr->cap) {
+		long long applied;
+		double lag;
+
+		gw_capture_stats(pr->cap, &applied, &lag);
+		json = gw_asprintf("{\"rate\":%.0f,\"chunk\":%ld,\"chunk_ms\":%.0f,\"retries\":%ld,"
+				   "\"applied\":%lld,\"lag_ms\":%.0f}",
+				   p->rows_per_s, p->chunk, p->last_ms, p->retries, applied, lag);
+	} else {
+		json = gw_asprintf("{\"rate\":%.0f,\"chunk\":%ld,\"chunk_ms\":%.0f,\"retries\":%ld}",
+				   p->rows_per_s, p->chunk, p->last_ms, p->retries);
+	}
 	rc = gw_store_progress(&pr->ctx->store, pr->m->id, pr->p, text, pr->undo_json,
 			       &(struct gw_progress){p->rows_done, p->rows_total, json}, err);
 	free(json);
@@ -348,7 +420,7 @@ static int fill_checkpoint(void *arg, const char *ckpt, const struct gw_fill_pro
 
 static int run_fill(struct phase_run *pr, const struct gw_fill *f, const char *resume)
 {
-	struct gw_fill_hooks h = {pr, fill_before_chunk, fill_checkpoint};
+	struct gw_fill_hooks h = {pr, fill_before_chunk, fill_checkpoint, NULL, NULL};
 	long target = pr->m->options.chunk_time_ms > 0 ? pr->m->options.chunk_time_ms : 500;
 	double t0 = now_ms();
 	int rc;
@@ -421,13 +493,69 @@ static void report_blocked(struct phase_run *pr, double ms)
  * operation may have been applied already (MariaDB/MySQL): "already exists"
  * there means done.
  */
+/*
+ * A job that runs itself rather than as statements: a MariaDB/MySQL
+ * cut-over (with a sentry and a second connection), or the release of a
+ * replication capture, which must not be open then.
+ */
+static int run_job(struct phase_run *pr, const struct gw_job *job, struct gw_error *e)
+{
+	struct gw_ctx *ctx = pr->ctx;
+	struct gw_capture *cap = NULL;
+	double blocked = -1;
+	int rc;
+
+	if (job->kind == GW_JOB_RELEASE) {
+		capture_close(pr);
+		return gw_capture_teardown(ctx->conn, job->table, e);
+	}
+	rc = capture_of(pr, job, &cap);
+	if (rc < 0) {
+		*e = ctx->err;
+		return rc;
+	}
+	rc = gw_shadow_cutover_mysql(ctx->conn, ctx->database_url, job, cap, &blocked, e);
+	if (rc == 0 && blocked >= 0)
+		report_blocked(pr, blocked);
+	return rc;
+}
+
+static bool runs_itself(const struct gw_ctx *ctx, const struct gw_step *st)
+{
+	return st->job && (st->job->kind == GW_JOB_RELEASE ||
+			   (!is_pg(ctx) && (st->job->kind == GW_JOB_SWAP ||
+					    st->job->kind == GW_JOB_UNSWAP)));
+}
+
+/* A swap in a transaction drains the capture under its lock: catch up before. */
+static int catch_up(struct phase_run *pr, const struct gw_steps *s, size_t k, size_t j,
+		    struct gw_capture **cap)
+{
+	*cap = NULL;
+	for (size_t i = k; i < j; i++) {
+		const struct gw_job *job = s->v[i].job;
+		int rc;
+
+		if (!job || job->kind != GW_JOB_SWAP || !job->replication)
+			continue;
+		rc = capture_of(pr, job, cap);
+		if (rc == 0 && *cap)
+			rc = gw_capture_sync(*cap, false, &pr->ctx->err);
+		return rc;
+	}
+	return 0;
+}
+
 static int run_unit(struct phase_run *pr, const struct gw_steps *s, size_t k, size_t j, bool txn,
 		    bool resumed)
 {
 	struct gw_ctx *ctx = pr->ctx;
 	bool locked = !txn && (s->v[k].flags & GW_STEP_LOCKED) && !s->v[k].job;
-	int rc = 0;
+	struct gw_capture *cap = NULL;
+	int rc = catch_up(pr, s, k, j, &cap);
 
+	if (rc < 0)
+		return rc;
 	for (int attempt = 0;; attempt++) {
 		struct gw_error e = GW_ERROR_INIT;
 		double since = -1, blocked = 0;
@@ -447,7 +575,14 @@ static int run_unit(struct phase_run *pr, const struct gw_steps *s, size_t k, si
 				continue;
 			}
 			gw_info(pr->label, "%s", s->v[i].sql);
-			rc = gw_shadow_job_sql(ctx->conn, s->v[i].job, &gen, &e);
+			if (runs_itself(ctx, &s->v[i])) {
+				rc = run_job(pr, s->v[i].job, &e);
+				continue;
+			}
+			if (cap && s->v[i].job->kind == GW_JOB_SWAP)
+				rc = gw_capture_sync(cap, true, &e);
+			if (rc == 0)
+				rc = gw_shadow_job_sql(ctx->conn, s->v[i].job, &gen, &e);
 			for (size_t g = 0; rc == 0 && g < gen.n; g++)
 				rc = exec_stmt(pr, &gen.v[g], txn, &since, &blocked, &e);
 			gw_steps_release(&gen);
@@ -479,20 +614,30 @@ static int run_unit(struct phase_run *pr, const struct gw_steps *s, size_t k, si
 /* A copy or verify job: the copier walks the table, chunk by chunk, with checkpoints. */
 static int run_walk_job(struct phase_run *pr, const struct gw_job *job, const char *resume)
 {
-	struct gw_fill_hooks h = {pr, fill_before_chunk, fill_checkpoint};
+	struct gw_fill_hooks h = {pr, fill_before_chunk, fill_checkpoint, NULL, NULL};
 	long target = pr->m->options.chunk_time_ms > 0 ? pr->m->options.chunk_time_ms : 500;
 	char *shadow = gw_shadow_name(job->table, "new");
+	struct gw_capture *cap = NULL;
 	struct gw_shadow_map map;
 	double t0 = now_ms();
 	long differed = 0;
 	int rc;
 
-	rc = gw_shadow_map_resolve(pr->ctx->conn, job->table, shadow, &map, &pr->ctx->err);
+	memset(&map, 0, sizeof(map));
+	rc = capture_of(pr, job, &cap);
+	/* The stream first: what it holds is older than what the copy reads. */
+	if (rc == 0 && cap)
+		rc = gw_capture_sync(cap, false, &pr->ctx->err);
+	if (rc == 0)
+		rc = gw_shadow_map_resolve(pr->ctx->conn, job->table, shadow, &map, &pr->ctx->err);
 	if (rc < 0)
 		goto out;
-	gw_info(pr->label, "%s '%s' %s '%s' in chunks of about %ld ms",
+	h.sync = cap ? capture_sync : NULL;
+	h.freeze = cap ? capture_freeze : NULL;
+	gw_info(pr->label, "%s '%s' %s '%s' in chunks of about %ld ms%s",
 		job->kind == GW_JOB_COPY ? "copying" : "verifying", job->table,
-		job->kind == GW_JOB_COPY ? "into" : "against", shadow, target);
+		job->kind == GW_JOB_COPY ? "into" : "against", shadow, target,
+		cap ? ", applying the replication stream between chunks" : "");
 	if (job->kind == GW_JOB_COPY)
 		rc = gw_copy_run(pr->ctx->conn, &map, resume, pr->rows_total, (double)target, &h,
 				 &pr->ctx->err);
@@ -506,8 +651,16 @@ static int run_walk_job(struct phase_run *pr, const struct gw_job *job, const ch
 	if (rc == 0)
 		gw_info(pr->label, "%s '%s' (%.1f s)", job->kind == GW_JOB_COPY ? "copied" : "verified",
 			job->table, (now_ms() - t0) / 1000.0);
-	gw_shadow_map_release(&map);
+	if (rc == 0 && cap) {
+		long long applied;
+		double lag;
+
+		gw_capture_stats(cap, &applied, &lag);
+		gw_info(pr->label, "replication capture: %lld changes applied, lag %.0f ms", applied,
+			lag);
+	}
 out:
+	gw_shadow_map_release(&map);
 	free(shadow);
 	return rc;
 }
@@ -741,6 +894,7 @@ static int run_phase(struct gw_ctx *ctx, const struct gw_migration *m, struct gw
 		gw_info(pr.label, "completed (%ld step%s, %.1f s)", nstatements,
 			nstatements == 1 ? "" : "s", (now_ms() - t0) / 1000.0);
 out:
+	capture_close(&pr);
 	gw_steps_release(&rp.steps);
 	free(rp.fill);
 	free(undo_json);
@@ -991,6 +1145,7 @@ static int rollback_phase(struct gw_ctx *ctx, const struct gw_migration *m,
 
 		snprintf(pr.label, sizeof(pr.label), "%s", label);
 		rc = run_steps(&pr, &steps, 0, NULL);
+		capture_close(&pr);
 	}
 	if (rc < 0) {
 		struct gw_error ignored = GW_ERROR_INIT;
@@ -1222,7 +1377,7 @@ int gw_run_verify(struct gw_ctx *ctx, size_t rev)
 {
 	const struct gw_migration *m = ctx->graph.node[rev];
 	struct phase_run pr = {.ctx = ctx, .m = m, .p = GW_PHASE_BACKFILL, .rows_total = -1};
-	struct gw_fill_hooks h = {&pr, fill_before_chunk, fill_checkpoint};
+	struct gw_fill_hooks h = {&pr, fill_before_chunk, fill_checkpoint, NULL, NULL};
 	size_t n = 0;
 	int rc = session_setup(ctx);
 
@@ -1255,9 +1410,21 @@ int gw_run_verify(struct gw_ctx *ctx, size_t rev)
 			gw_error_hint(&ctx->err, "verify compares a table with its rebuild: run it "
 						 "between expand and cleanup");
 		} else {
+			/* Before cut-over, a replication capture brings the shadow up to date. */
+			struct gw_job job = {GW_JOB_VERIFY, (char *)t, true};
+			struct gw_capture *cap = NULL;
+
+			if (!swapped)
+				rc = capture_of(&pr, &job, &cap);
+			if (rc == 0 && cap)
+				rc = gw_capture_sync(cap, false, &ctx->err);
+			h.sync = cap ? capture_sync : NULL;
+			h.freeze = cap ? capture_freeze : NULL;
 			gw_info(pr.label, "comparing '%s' with '%s' by checksum", from, to);
-			rc = gw_verify_run(ctx->conn, &map, !swapped, NULL, -1, 500, &h, &differed,
-					   &ctx->err);
+			if (rc == 0)
+				rc = gw_verify_run(ctx->conn, &map, !swapped, NULL, -1, 500, &h,
+						   &differed, &ctx->err);
+			capture_close(&pr);
 			end_line(&pr);
 			gw_shadow_map_release(&map);
 		}

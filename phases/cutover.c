@@ -15,14 +15,17 @@
  * positions; grants; owner; index names) and replaces the capture
  * triggers. A swap back is the same with the roles exchanged.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "godwit/buf.h"
 #include "godwit/dialect.h"
 #include "godwit/driver.h"
 #include "godwit/log.h"
 #include "godwit/shadow.h"
+#include "godwit/stream.h"
 
 #define VALIDATE_MARK "godwit: validate"
 
@@ -84,9 +87,14 @@ static int capture(struct gw_conn *c, const char *map_from, const char *map_to,
 	return 0;
 }
 
-static int capture_job(struct gw_conn *c, const char *t, struct gw_steps *out,
+/*
+ * Capture into the shadow: triggers (statements in out), or replication,
+ * set up at once (stream.h).
+ */
+static int capture_job(struct gw_conn *c, const struct gw_job *job, struct gw_steps *out,
 		       struct gw_error *err)
 {
+	const char *t = job->table;
 	char *shadow = gw_shadow_name(t, "new"), *old = gw_shadow_name(t, "old");
 	bool kept = false;
 	int rc = exists(c, old, &kept, err);
@@ -97,7 +105,9 @@ static int capture_job(struct gw_conn *c, const char *t, struct gw_steps *out,
 				  t, old);
 		gw_error_hint(err, "run 'godwit cleanup' for that migration first");
 	}
-	if (rc == 0)
+	if (rc == 0 && job->replication)
+		rc = gw_capture_setup(c, t, err);
+	else if (rc == 0)
 		rc = capture(c, t, shadow, t, shadow, t, "fwd", out, err);
 	free(shadow);
 	free(old);
@@ -142,48 +152,21 @@ static int swap_init(struct gw_conn *c, const char *t, bool back, struct swap *s
 	rc = exists(c, sw->other, &has_other, err);
 	if (rc == 0)
 		rc = exists(c, sw->aside, &has_aside, err);
+	if (rc == 0 && has_other && has_aside && d->id == GW_DIALECT_MYSQL) {
+		/* The sentry of a cut-over that was interrupted (see gw_shadow_cutover_mysql). */
+		char *sql = gw_asprintf("DROP TABLE %s", sw->qa);
+
+		gw_info(t, "dropping the sentry '%s' of an interrupted cut-over", sw->aside);
+		rc = gw_conn_exec(c, sql, err);
+		free(sql);
+		has_aside = false;
+	}
 	*done = rc == 0 && !has_other && has_aside;
 	if (*done)
 		gw_info(t, "already swapped before the interruption");
 	else if (rc == 0 && (!has_other || has_aside))
 		rc = gw_error_set(err, GW_ERR_STATE, "cannot swap '%s': expected '%s' and no '%s'", t,
 				  sw->other, sw->aside);
-	return rc;
-}
-
-/* MariaDB/MySQL: one atomic RENAME, the capture of both directions in place. */
-static int my_swap(struct gw_conn *c, const struct swap *sw, bool done, struct gw_steps *out,
-		   struct gw_error *err)
-{
-	const struct gw_dialect *d = gw_conn_dialect(c);
-	const char *t = sw->t, *other = sw->other, *aside = sw->aside;
-	const char *qt = sw->qt, *qo = sw->qo, *qa = sw->qa;
-	bool back = sw->back;
-	struct gw_result *r = NULL;
-	int rc;
-
-	if (done) {
-		gw_capture_drop(out, d, aside, t, back ? "rev" : "fwd");
-		return 0;
-	}
-	/* Writes to other, once it is t, go to t once it is aside. */
-	rc = capture(c, other, t, other, aside, t, back ? "fwd" : "rev", out, err);
-	if (rc == 0)
-		rc = gw_conn_query(c,
-				   "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
-				   "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = $1",
-				   1, (const char *const[]){t}, &r, err);
-	if (rc < 0)
-		goto out;
-	/* Deleted rows past the largest id must not be reused by the new table. */
-	if (r->nrows && gw_result_get(r, 0, 0))
-		add(out, GW_STEP_LOCKED, "ALTER TABLE %s AUTO_INCREMENT = %s", qo,
-		    gw_result_get(r, 0, 0));
-	add(out, GW_STEP_LOCKED, "RENAME TABLE %s TO %s, %s TO %s", qt, qa, qo, qt);
-	/* The other direction is idle now (its target is gone): drop it. */
-	gw_capture_drop(out, d, aside, t, back ? "rev" : "fwd");
-out:
-	gw_result_free(r);
 	return rc;
 }
 
@@ -444,15 +427,18 @@ int gw_shadow_job_sql(struct gw_conn *c, const struct gw_job *job, struct gw_ste
 
 	switch (job->kind) {
 	case GW_JOB_CAPTURE:
-		return capture_job(c, job->table, out, err);
+		return capture_job(c, job, out, err);
 	case GW_JOB_SWAP:
 	case GW_JOB_UNSWAP: {
 		struct swap sw;
 		bool done = false;
-		int rc = swap_init(c, job->table, job->kind == GW_JOB_UNSWAP, &sw, &done, err);
+		int rc;
 
+		if (!pg)
+			GW_BUG("MariaDB/MySQL swaps run by gw_shadow_cutover_mysql");
+		rc = swap_init(c, job->table, job->kind == GW_JOB_UNSWAP, &sw, &done, err);
 		if (rc == 0)
-			rc = (pg ? pg_swap : my_swap)(c, &sw, done, out, err);
+			rc = pg_swap(c, &sw, done, out, err);
 		swap_release(&sw);
 		return rc;
 	}
@@ -460,7 +446,194 @@ int gw_shadow_job_sql(struct gw_conn *c, const struct gw_job *job, struct gw_ste
 		return pg ? pg_validate(c, job->table, out, err) : 0;
 	case GW_JOB_COPY:
 	case GW_JOB_VERIFY:
+	case GW_JOB_RELEASE:
 		break;
 	}
-	GW_BUG("a walking job has no statements");
+	GW_BUG("a walking job or a release has no statements");
+}
+
+/* Run the statements of steps in order. */
+static int exec_all(struct gw_conn *c, const char *t, const struct gw_steps *steps,
+		    struct gw_error *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < steps->n; i++) {
+		gw_info(t, "%s", steps->v[i].sql);
+		rc = gw_conn_exec(c, steps->v[i].sql, err);
+	}
+	return rc;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The RENAME, run on a connection of its own while the tables are locked. */
+struct renamer {
+	struct gw_conn *c;
+	char *sql;
+	int rc;
+	struct gw_error err;
+};
+
+static void *rename_thread(void *arg)
+{
+	struct renamer *r = arg;
+
+	r->rc = gw_conn_exec(r->c, r->sql, &r->err);
+	return NULL;
+}
+
+/* Wait until the RENAME of connection id waits for our locks (at most 10 s). */
+static int wait_queued(struct gw_conn *c, const char *id, struct gw_error *err)
+{
+	for (int i = 0; i < 1000; i++) {
+		struct gw_result *r = NULL;
+		int rc = gw_conn_query(c,
+				       "SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = $1 "
+				       "AND STATE LIKE '%metadata lock%' AND INFO LIKE 'RENAME%'",
+				       1, (const char *const[]){id}, &r, err);
+		bool queued = rc == 0 && r->nrows > 0;
+
+		gw_result_free(r);
+		if (rc < 0 || queued)
+			return rc;
+		nanosleep(&(struct timespec){0, 10000000L}, NULL);
+	}
+	return gw_error_set(err, GW_ERR_DB_LOCK_TIMEOUT, "the cut-over RENAME did not queue");
+}
+
+/*
+ * Under the lock: drain the capture, carry AUTO_INCREMENT over, queue the
+ * RENAME on conn b, then drop the sentry and unlock: the queued RENAME
+ * goes before the writes waiting for the table.
+ */
+static int locked_swap(struct gw_conn *c, struct gw_conn *b, const struct swap *sw,
+		       struct gw_capture *cap, double *blocked_ms, struct gw_error *err)
+{
+	struct renamer rn = {b, NULL, 0, GW_ERROR_INIT};
+	struct gw_result *r = NULL, *idr = NULL;
+	pthread_t th;
+	bool started = false;
+	double t0;
+	char *sql = gw_asprintf("LOCK TABLES %s WRITE, %s WRITE, %s WRITE", sw->qt, sw->qo, sw->qa);
+	int rc = gw_conn_query(b, "SELECT CONNECTION_ID()", 0, NULL, &idr, err);
+
+	if (rc == 0)
+		rc = gw_conn_exec(c, sql, err);
+	if (rc < 0)
+		goto out;
+	t0 = now_ms();
+	if (cap)
+		rc = gw_capture_sync(cap, true, err);
+	if (rc == 0)
+		rc = gw_conn_query(c,
+				   "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
+				   "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = $1",
+				   1, (const char *const[]){sw->t}, &r, err);
+	/* Deleted rows past the largest id must not be reused by the new table. */
+	if (rc == 0 && r->nrows && gw_result_get(r, 0, 0)) {
+		free(sql);
+		sql = gw_asprintf("ALTER TABLE %s AUTO_INCREMENT = %s", sw->qo, gw_result_get(r, 0, 0));
+		rc = gw_conn_exec(c, sql, err);
+	}
+	if (rc == 0) {
+		rn.sql = gw_asprintf("RENAME TABLE %s TO %s, %s TO %s", sw->qt, sw->qa, sw->qo, sw->qt);
+		gw_info(sw->t, "%s", rn.sql);
+		started = pthread_create(&th, NULL, rename_thread, &rn) == 0;
+		if (!started)
+			rc = gw_error_set(err, GW_ERR_DB, "could not start the cut-over RENAME");
+	}
+	if (rc == 0)
+		rc = wait_queued(c, gw_result_get(idr, 0, 0), err);
+	if (rc == 0) {
+		free(sql);
+		sql = gw_asprintf("DROP TABLE %s", sw->qa);
+		rc = gw_conn_exec(c, sql, err);
+	}
+	/* Unlocked either way: without the sentry dropped, the RENAME fails. */
+	if (gw_conn_exec(c, "UNLOCK TABLES", rc < 0 ? NULL : err) < 0 && rc == 0)
+		rc = GW_ERR_DB;
+	if (started) {
+		pthread_join(th, NULL);
+		*blocked_ms = now_ms() - t0;
+		if (rc == 0 && rn.rc < 0) {
+			*err = rn.err;
+			rc = rn.rc;
+		}
+	}
+out:
+	gw_result_free(r);
+	gw_result_free(idr);
+	free(rn.sql);
+	free(sql);
+	return rc;
+}
+
+int gw_shadow_cutover_mysql(struct gw_conn *c, const char *url, const struct gw_job *job,
+			    struct gw_capture *cap, double *blocked_ms, struct gw_error *err)
+{
+	const struct gw_dialect *d = gw_conn_dialect(c);
+	bool back = job->kind == GW_JOB_UNSWAP, done = false;
+	struct gw_steps steps = GW_STEPS_INIT;
+	struct gw_conn *b = NULL;
+	struct swap sw;
+	char *sql = NULL;
+	int rc;
+
+	*blocked_ms = -1;
+	rc = swap_init(c, job->table, back, &sw, &done, err);
+	if (rc < 0 || done)
+		goto idle;
+	/* Writes to other, once it is t, go to t once it is aside. */
+	rc = capture(c, sw.other, sw.t, sw.other, sw.aside, sw.t, back ? "fwd" : "rev", &steps, err);
+	/*
+	 * The drain covers writes until the lock; a write that the server lets
+	 * in between unlocking and the RENAME is caught by triggers.
+	 */
+	if (rc == 0 && cap)
+		rc = capture(c, sw.t, sw.other, sw.t, sw.other, sw.t, "fwd", &steps, err);
+	if (rc == 0)
+		rc = exec_all(c, sw.t, &steps, err);
+	if (rc == 0 && cap)
+		rc = gw_capture_sync(cap, false, err);
+	if (rc == 0)
+		rc = gw_connect(url, &b, err);
+	if (rc == 0)
+		rc = gw_conn_exec(b, "SET SESSION lock_wait_timeout = 60", err);
+	for (int attempt = 0; rc == 0; attempt++) {
+		sql = gw_asprintf("CREATE TABLE %s LIKE %s", sw.qa, sw.qt);
+		gw_info(sw.t, "%s (the sentry)", sql);
+		rc = gw_conn_exec(c, sql, err);
+		free(sql);
+		sql = NULL;
+		if (rc == 0)
+			rc = locked_swap(c, b, &sw, cap, blocked_ms, err);
+		if (rc != GW_ERR_DB_LOCK_TIMEOUT || attempt >= 4)
+			break;
+		/* Not swapped: the sentry may still be there. */
+		gw_warn(sw.t, "lock wait timed out, retrying (%d of 4)", attempt + 1);
+		gw_error_clear(err);
+		sql = gw_asprintf("DROP TABLE IF EXISTS %s", sw.qa);
+		rc = gw_conn_exec(c, sql, err);
+		free(sql);
+		sql = NULL;
+		nanosleep(&(struct timespec){1, 0}, NULL);
+	}
+idle:
+	/* The other direction is idle now (its target is gone): drop it. */
+	gw_steps_release(&steps);
+	if (rc == 0) {
+		gw_capture_drop(&steps, d, sw.aside, sw.t, back ? "rev" : "fwd");
+		rc = exec_all(c, sw.t, &steps, err);
+	}
+	gw_steps_release(&steps);
+	gw_conn_close(b);
+	swap_release(&sw);
+	return rc;
 }

@@ -168,6 +168,7 @@ static void fill_free(struct gw_fill *f)
 static const char *const job_names[GW_NJOBS] = {
 	[GW_JOB_CAPTURE] = "capture", [GW_JOB_COPY] = "copy",   [GW_JOB_VERIFY] = "verify",
 	[GW_JOB_SWAP] = "swap",       [GW_JOB_UNSWAP] = "unswap", [GW_JOB_VALIDATE] = "validate",
+	[GW_JOB_RELEASE] = "release",
 };
 
 const char *gw_job_name(int kind)

@@ -40,17 +40,8 @@ bool gw_shadow(const struct gw_migration *m, const struct gw_op *op)
 static int refuse(const struct gw_phase_req *req, struct gw_error *err)
 {
 	const struct gw_op *op = req->op;
-	const char *capture = option(op->capture, req->m ? req->m->options.capture : NULL);
 	const struct gw_table_info *t = req->live;
 
-	if (capture && strcmp(capture, "replication") == 0) {
-		gw_error_set(err, GW_ERR_UNSUPPORTED,
-			     "%s: operation %d (%s): field 'capture': \"replication\" is not available "
-			     "in this version",
-			     path_of(req), op->index, gw_op_kind_name(op->kind));
-		gw_error_hint(err, "use \"capture\": \"triggers\"");
-		return GW_ERR_UNSUPPORTED;
-	}
 	if (req->m && req->m->options.on_duplicate && strcmp(req->m->options.on_duplicate, "fail")) {
 		gw_error_set(err, GW_ERR_UNSUPPORTED,
 			     "%s: operation %d (%s): option 'on_duplicate': only \"fail\" is available "
@@ -99,6 +90,21 @@ static int refuse(const struct gw_phase_req *req, struct gw_error *err)
 	}
 }
 
+static bool replication(const struct gw_phase_req *req)
+{
+	const char *capture = option(req->op->capture, req->m ? req->m->options.capture : NULL);
+
+	return capture && strcmp(capture, "replication") == 0;
+}
+
+/* Append a job of kind on the operation's table, by replication when it is so captured. */
+static void add_job(struct gw_steps *out, const struct gw_phase_req *req, unsigned flags,
+		    enum gw_job_kind kind, char *sql_owned)
+{
+	gw_steps_add_job(out, flags, kind, req->op->table, sql_owned);
+	out->v[out->n - 1].job->replication = replication(req) && kind != GW_JOB_UNSWAP;
+}
+
 static void add_sql(struct gw_steps *out, unsigned flags, const struct gw_dialect *d,
 		    const char *head, const char *table, const char *tail)
 {
@@ -142,15 +148,32 @@ static int expand(const struct gw_phase_req *req, const char *shadow, struct gw_
 		if (rc < 0)
 			return rc;
 	}
+	if (replication(req)) {
+		gw_buf_printf(&b, "-- capture: every change of %s read from the %s and applied to %s",
+			      op->table, pg ? "logical replication slot (pgoutput)" : "binlog", shadow);
+		add_job(out, req, GW_STEP_NO_TXN, GW_JOB_CAPTURE, gw_buf_detach(&b));
+		return 0;
+	}
 	gw_buf_printf(&b, "-- capture: triggers on %s apply every INSERT, UPDATE and DELETE to %s",
 		      op->table, shadow);
-	gw_steps_add_job(out, GW_STEP_MAY_BLOCK, GW_JOB_CAPTURE, op->table, gw_buf_detach(&b));
+	add_job(out, req, GW_STEP_MAY_BLOCK, GW_JOB_CAPTURE, gw_buf_detach(&b));
 	return 0;
+}
+
+/* Drop a replication capture: its slot, publication and state. */
+static void release(const struct gw_phase_req *req, struct gw_steps *out)
+{
+	if (replication(req))
+		add_job(out, req, GW_STEP_NO_TXN, GW_JOB_RELEASE,
+			gw_asprintf("-- release the replication capture of %s%s", req->op->table,
+				    req->dialect->id == GW_DIALECT_POSTGRES
+					    ? ": drop its slot and publication" : ""));
 }
 
 static void expand_undo(const struct gw_phase_req *req, const char *shadow,
 			struct gw_steps *out)
 {
+	release(req, out);
 	gw_capture_drop(out, req->dialect, req->op->table, req->op->table, "fwd");
 	add_sql(out, 0, req->dialect, "DROP TABLE IF EXISTS ", shadow, "");
 }
@@ -159,14 +182,14 @@ static void backfill(const struct gw_phase_req *req, const char *shadow, struct 
 {
 	const char *t = req->op->table;
 
-	gw_steps_add_job(out, GW_STEP_NO_TXN, GW_JOB_COPY, t,
-			 gw_asprintf("-- copy: INSERT INTO %s SELECT ... FROM %s in keyset chunks, "
-				     "each committed with the checkpoint",
-				     shadow, t));
-	gw_steps_add_job(out, GW_STEP_NO_TXN, GW_JOB_VERIFY, t,
-			 gw_asprintf("-- verify: checksum of %s against %s chunk by chunk; a chunk "
-				     "that differs is copied again",
-				     t, shadow));
+	add_job(out, req, GW_STEP_NO_TXN, GW_JOB_COPY,
+		gw_asprintf("-- copy: INSERT INTO %s SELECT ... FROM %s in keyset chunks, "
+			    "each committed with the checkpoint",
+			    shadow, t));
+	add_job(out, req, GW_STEP_NO_TXN, GW_JOB_VERIFY,
+		gw_asprintf("-- verify: checksum of %s against %s chunk by chunk; a chunk "
+			    "that differs is copied again",
+			    t, shadow));
 	if (req->dialect->id == GW_DIALECT_POSTGRES)
 		add_sql(out, 0, req->dialect, "ANALYZE ", shadow, "");
 }
@@ -192,14 +215,18 @@ static void swap(const struct gw_phase_req *req, bool back, struct gw_steps *out
 				  "capture from %s into %s",
 			      back ? "swap back" : "swap", t, aside, other, t, t, aside);
 	} else {
-		gw_buf_printf(&b, "-- %s: capture from %s into %s; RENAME TABLE %s TO %s, %s TO %s",
-			      back ? "swap back" : "swap", other, t, t, aside, other, t);
+		gw_buf_printf(&b, "-- %s: capture from %s into %s; sentry %s; LOCK TABLES; %s"
+				  "RENAME TABLE %s TO %s, %s TO %s queued from a second connection; "
+				  "drop the sentry; UNLOCK TABLES",
+			      back ? "swap back" : "swap", other, t, aside,
+			      replication(req) && !back ? "drain the binlog; " : "", t, aside, other, t);
 	}
-	gw_steps_add_job(out, GW_STEP_LOCKED, back ? GW_JOB_UNSWAP : GW_JOB_SWAP, t,
-			 gw_buf_detach(&b));
+	add_job(out, req, GW_STEP_LOCKED, back ? GW_JOB_UNSWAP : GW_JOB_SWAP, gw_buf_detach(&b));
+	if (!back)
+		release(req, out);
 	if (d->id == GW_DIALECT_POSTGRES)
-		gw_steps_add_job(out, GW_STEP_NO_TXN, GW_JOB_VALIDATE, t,
-				 gw_asprintf("-- validate the foreign keys the swap added NOT VALID"));
+		add_job(out, req, GW_STEP_NO_TXN, GW_JOB_VALIDATE,
+			gw_asprintf("-- validate the foreign keys the swap added NOT VALID"));
 	free(other);
 	free(aside);
 }

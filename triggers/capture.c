@@ -173,6 +173,8 @@ static void my_write(struct gw_buf *b, const struct gw_dialect *d,
 static void my_create(struct gw_steps *out, const struct gw_dialect *d,
 		      const struct gw_shadow_map *map, const char *table, const char *dir)
 {
+	char *other = gw_shadow_name(table, strcmp(dir, "fwd") == 0 ? "old" : "new");
+
 	for (int e = 0; e < 3; e++) {
 		char *name = my_trigger_name(table, dir, e);
 		struct gw_buf b = GW_BUF_INIT;
@@ -211,10 +213,19 @@ static void my_create(struct gw_steps *out, const struct gw_dialect *d,
 			put_delete(&b, d, map);
 		else
 			my_write(&b, d, map);
-		gw_buf_puts(&b, "END");
+		/*
+		 * Never run, but named: a statement that opened the table before a
+		 * swap and opens it again after keeps the tables its first triggers
+		 * named, so both directions name both tables (else the other
+		 * direction's writes would find their table missing, and be lost).
+		 */
+		gw_buf_puts(&b, "IF 0 THEN DELETE FROM ");
+		d->ident(&b, other);
+		gw_buf_puts(&b, " WHERE 0; END IF; END");
 		gw_steps_add(out, GW_STEP_MAY_BLOCK, gw_buf_detach(&b));
 		free(name);
 	}
+	free(other);
 }
 
 void gw_capture_create(struct gw_steps *out, const struct gw_dialect *d,

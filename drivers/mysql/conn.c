@@ -563,4 +563,5 @@ const struct gw_driver gw_driver_mysql = {
 	.unlock = conn_unlock,
 	.describe = gw_mysql_describe,
 	.list_tables = gw_mysql_list_tables,
+	.stream = &gw_mysql_stream,
 };

@@ -41,6 +41,9 @@ GW_MUSTCHECK int gw_mysql_describe(struct gw_conn *c, const char *table,
 GW_MUSTCHECK int gw_mysql_list_tables(struct gw_conn *c, struct gw_result **out,
 				      struct gw_error *err);
 
+/* binlog.c: replication capture from the binlog. */
+extern const struct gw_stream_ops gw_mysql_stream;
+
 #ifdef GW_UNIT_TEST
 #include "godwit/buf.h"
 /* conn.c internals, static outside test builds. */

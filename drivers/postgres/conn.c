@@ -257,7 +257,6 @@ static int setup_session(struct pg_conn *pc, const char *where, struct gw_error 
 	size_t n;
 	int rc;
 
-	PQsetNoticeProcessor(pc->pg, silent_notice, NULL);
 	rc = gw_pg_run(pc, "SET client_min_messages TO warning", 0, NULL, NULL,
 		       "could not set client_min_messages", &e);
 	if (rc < 0)
@@ -312,12 +311,16 @@ out:
 	return rc < 0 ? GW_ERR_CONNECT : 0;
 }
 
-static int pg_connect(const struct gw_url *url, struct gw_conn **out, struct gw_error *err)
+/*
+ * Connect to url's server, with the extra keywords xkeys/xvals (nx of
+ * them) after the URL's own; *pg set only on success.
+ */
+static int open_pg(const struct gw_url *url, const char *const *xkeys, const char *const *xvals,
+		   size_t nx, PGconn **out, struct gw_error *err)
 {
-	size_t cap = (size_t)(url->nopts > 0 ? url->nopts : 0) + 8, n = 0;
+	size_t cap = (size_t)(url->nopts > 0 ? url->nopts : 0) + nx + 8, n = 0;
 	const char **keys = gw_calloc(cap, sizeof(*keys));
 	const char **vals = gw_calloc(cap, sizeof(*vals));
-	struct pg_conn *pc = NULL;
 	PGconn *pg = NULL;
 	char *where = NULL, *why = NULL;
 	char port[16];
@@ -343,6 +346,8 @@ static int pg_connect(const struct gw_url *url, struct gw_conn **out, struct gw_
 	/* Query options last: for a repeated keyword libpq keeps the last value. */
 	for (int i = 0; i < url->nopts; i++)
 		ADD(url->keys[i], url->values[i]);
+	for (size_t i = 0; i < nx; i++)
+		ADD(xkeys[i], xvals[i]);
 #undef ADD
 	keys[n] = NULL;
 	vals[n] = NULL;
@@ -361,23 +366,53 @@ static int pg_connect(const struct gw_url *url, struct gw_conn **out, struct gw_
 				  where, why);
 		goto out;
 	}
-	pc = gw_calloc(1, sizeof(*pc));
-	pc->base.drv = &gw_driver_postgres;
-	pc->pg = pg;
+	PQsetNoticeProcessor(pg, silent_notice, NULL);
+	*out = pg;
 	pg = NULL;
-	rc = setup_session(pc, where, err);
-	if (rc < 0)
-		goto out;
-	*out = &pc->base;
-	pc = NULL;
 out:
-	if (pc)
-		gw_conn_close(&pc->base);
 	PQfinish(pg);
 	free(why);
 	free(where);
 	free(keys);
 	free(vals);
+	return rc;
+}
+
+int gw_pg_connect_replication(const char *url_text, const char *options, PGconn **out,
+			      struct gw_error *err)
+{
+	static const char *const keys[] = {"replication", "options"};
+	const char *vals[] = {"database", options};
+	struct gw_url url = GW_URL_INIT;
+	int rc = gw_url_parse(url_text, &url, err);
+
+	if (rc == 0)
+		rc = open_pg(&url, keys, vals, 2, out, err);
+	gw_url_release(&url);
+	return rc;
+}
+
+static int pg_connect(const struct gw_url *url, struct gw_conn **out, struct gw_error *err)
+{
+	struct pg_conn *pc = NULL;
+	PGconn *pg = NULL;
+	char *where = NULL;
+	int rc = open_pg(url, NULL, NULL, 0, &pg, err);
+
+	if (rc < 0)
+		return rc;
+	where = server_name(url, pg);
+	pc = gw_calloc(1, sizeof(*pc));
+	pc->base.drv = &gw_driver_postgres;
+	pc->pg = pg;
+	rc = setup_session(pc, where, err);
+	if (rc == 0) {
+		*out = &pc->base;
+		pc = NULL;
+	}
+	if (pc)
+		gw_conn_close(&pc->base);
+	free(where);
 	return rc;
 }
 
@@ -456,4 +491,5 @@ const struct gw_driver gw_driver_postgres = {
 	.unlock = pg_unlock,
 	.describe = gw_pg_describe,
 	.list_tables = gw_pg_list_tables,
+	.stream = &gw_pg_stream,
 };

@@ -41,4 +41,14 @@ GW_MUSTCHECK int gw_pg_describe(struct gw_conn *c, const char *table,
 GW_MUSTCHECK int gw_pg_list_tables(struct gw_conn *c, struct gw_result **out,
 				   struct gw_error *err);
 
+/*
+ * conn.c: a replication connection (replication=database) to url_text's
+ * server, with options as libpq's "options" (e.g. "-c datestyle=ISO").
+ */
+GW_MUSTCHECK int gw_pg_connect_replication(const char *url_text, const char *options,
+					   PGconn **out, struct gw_error *err);
+
+/* logical.c: replication capture from a logical slot with pgoutput. */
+extern const struct gw_stream_ops gw_pg_stream;
+
 #endif

@@ -105,6 +105,20 @@ struct gw_fill_hooks {
 	/* Inside the chunk's transaction: record ckpt (JSON text) and p. */
 	int (*checkpoint)(void *arg, const char *ckpt, const struct gw_fill_progress *p,
 			  struct gw_error *err);
+	/*
+	 * Replication capture (NULL with triggers, which are synchronous):
+	 * apply every change committed so far to the shadow. A verify calls
+	 * it before comparing a chunk that differed once more.
+	 */
+	int (*sync)(void *arg, struct gw_error *err);
+	/*
+	 * Replication capture: block writes to the table and apply every
+	 * change committed before (on), in a transaction (PostgreSQL) or
+	 * under LOCK TABLES (MariaDB/MySQL) that the caller's queries then run
+	 * in; end it (!on). A verify compares a chunk that keeps differing so,
+	 * with both tables at the same point.
+	 */
+	int (*freeze)(void *arg, bool on, struct gw_error *err);
 };
 
 /*

@@ -16,6 +16,7 @@ struct gw_conn;
 struct gw_result;
 struct gw_table_info;
 struct gw_dialect;
+struct gw_stream_ops;
 
 /*
  * Run sql. Parameters are written $1..$n in sql for both engines and bound
@@ -52,6 +53,7 @@ struct gw_driver {
 	gw_drv_unlock_fn *unlock;
 	gw_drv_describe_fn *describe;
 	gw_drv_list_tables_fn *list_tables;
+	const struct gw_stream_ops *stream;   /* replication capture (stream.h) */
 };
 
 extern const struct gw_driver gw_driver_mysql, gw_driver_postgres;

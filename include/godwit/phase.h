@@ -79,12 +79,14 @@ enum gw_job_kind {
 	GW_JOB_SWAP,      /* cut-over: the shadow becomes table, table is kept as old */
 	GW_JOB_UNSWAP,    /* its reverse */
 	GW_JOB_VALIDATE,  /* validate the foreign keys a swap added NOT VALID (PostgreSQL) */
+	GW_JOB_RELEASE,   /* drop the replication capture of table (stream.h) */
 };
-#define GW_NJOBS 6
+#define GW_NJOBS 7
 
 struct gw_job {
 	enum gw_job_kind kind;
 	char *table;             /* the application's table */
+	bool replication;        /* capture by replication (stream.h), not triggers */
 };
 
 /* Borrowed static name of a job kind ("copy"), or NULL; index of a name, or -1. */

@@ -106,4 +106,19 @@ GW_MUSTCHECK int gw_verify_run(struct gw_conn *c, const struct gw_shadow_map *ma
 GW_MUSTCHECK int gw_shadow_job_sql(struct gw_conn *c, const struct gw_job *job,
 				   struct gw_steps *out, struct gw_error *err);
 
+/*
+ * A MariaDB/MySQL swap or swap back (job), with a sentry: the table kept
+ * aside is first created empty; under LOCK TABLES of the three tables the
+ * capture cap is drained (NULL with triggers), a RENAME from a second
+ * connection (from url) queues behind the lock, the sentry is dropped and
+ * the lock released, so that the RENAME goes before the writes waiting
+ * for the table. If godwit dies holding the lock, the sentry stays and
+ * the RENAME fails: nothing swaps. *blocked_ms: how long writes waited
+ * (-1 when it had swapped before an interruption).
+ */
+struct gw_capture;
+GW_MUSTCHECK int gw_shadow_cutover_mysql(struct gw_conn *c, const char *url,
+					 const struct gw_job *job, struct gw_capture *cap,
+					 double *blocked_ms, struct gw_error *err);
+
 #endif

@@ -151,7 +151,8 @@ it_done() {
 }
 
 # rebuild_migration ID PARENT TABLE MYSQL_ALTER PG_ALTER [CHUNK_MS]: a
-# rebuild_table migration file in $M (PARENT may be empty).
+# rebuild_table migration file in $M (PARENT may be empty), captured as
+# GW_CAPTURE says (triggers by default, or replication).
 rebuild_migration() {
 	local alter=$4 parents=
 	[ "$ENGINE" = postgres ] && alter=$5
@@ -159,7 +160,7 @@ rebuild_migration() {
 	cat >"$M/$1.json" <<EOF
 {"id": "$1", "parents": [$parents], "message": "rebuild $3",
  "operations": [{"rebuild_table": {"table": "$3", "alter": "$alter"}}],
- "options": {"chunk_time_ms": ${6:-50}}}
+ "options": {"chunk_time_ms": ${6:-50}, "capture": "${GW_CAPTURE:-triggers}"}}
 EOF
 }
 
@@ -186,6 +187,8 @@ leftovers() {
 		     WHERE n.nspname = 'public' AND attname LIKE '\\_gw\\_%' AND NOT attisdropped
 		   UNION ALL SELECT tgname FROM pg_trigger WHERE NOT tgisinternal
 		   UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE '\\_gw\\_%'
-		   UNION ALL SELECT conname FROM pg_constraint WHERE conname LIKE '\\_gw\\_%'"
+		   UNION ALL SELECT conname FROM pg_constraint WHERE conname LIKE '\\_gw\\_%'
+		   UNION ALL SELECT pubname FROM pg_publication WHERE pubname LIKE '\\_gw\\_%'
+		   UNION ALL SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'godwit\\_%'"
 	fi
 }
