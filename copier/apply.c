@@ -11,7 +11,8 @@
  * state table as pending and retried after each batch. A cut-over fails
  * while any is left: the table then holds rows the new definition refuses.
  * An UPDATE that did not send every value (PostgreSQL's unchanged TOAST)
- * reads the row from the table too.
+ * reads the row from the table too. On MariaDB/MySQL the row images go
+ * through a temporary table of the source's types (stage_create).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@ struct gw_capture {
 	size_t *col_src;          /* map column i is src column col_src[i] */
 	size_t *key_src;          /* key column i is src column key_src[i] */
 	char *qsrc, *qshadow, *qrpl;
+	char *qstage;             /* MariaDB/MySQL: the row images on their way (see stage_create) */
 	long long seq;            /* last mark written */
 	char read_pos[128];       /* last COMMIT read */
 	char saved_pos[128];      /* last position recorded */
@@ -349,6 +351,68 @@ static int refetch_or_keep(struct gw_capture *cap, const struct entry *e, bool r
 	return rc;
 }
 
+/* Append "VALUES (...), ..." of the row images of entries [i, j) (OP_UPSERT only); false if none. */
+static bool put_values(struct gw_buf *b, const struct gw_capture *cap, size_t i, size_t j)
+{
+	bool any = false;
+
+	gw_buf_puts(b, "VALUES ");
+	for (size_t k = i; k < j; k++) {
+		if (cap->v[k].op != OP_UPSERT)
+			continue;
+		if (any)
+			gw_buf_puts(b, ", ");
+		insert_values(b, cap, &cap->v[k]);
+		any = true;
+	}
+	return any;
+}
+
+/* Append "SELECT <columns> FROM <stage>", only the row of key if not NULL. */
+static void stage_select(struct gw_buf *b, const struct gw_capture *cap, const char *key)
+{
+	gw_buf_puts(b, "SELECT ");
+	gw_sql_ident_list(b, cap->d, cap->map.ncols, cap->map.cols);
+	gw_buf_printf(b, " FROM %s", cap->qstage);
+	if (key) {
+		gw_buf_puts(b, " WHERE ");
+		key_cond(b, cap, key);
+	}
+}
+
+/*
+ * Append the rows of entries [i, j) (OP_UPSERT only) to insert_head: their
+ * VALUES, or (MariaDB/MySQL) a SELECT from the stage, filled with them
+ * here. *any: false when there is none.
+ */
+static int put_rows(struct gw_buf *b, struct gw_capture *cap, size_t i, size_t j, bool *any,
+		    struct gw_error *err)
+{
+	struct gw_buf sql = GW_BUF_INIT;
+	int rc;
+
+	if (!cap->qstage) {
+		*any = put_values(b, cap, i, j);
+		return 0;
+	}
+	gw_buf_printf(&sql, "DELETE FROM %s", cap->qstage);
+	rc = gw_conn_exec(cap->c, sql.data, err);
+	gw_buf_reset(&sql);
+	/*
+	 * IGNORE: an ENUM's invalid value (index 0, written '') goes in only
+	 * so; in the source's own types nothing else converts.
+	 */
+	gw_buf_printf(&sql, "INSERT IGNORE INTO %s (", cap->qstage);
+	gw_sql_ident_list(&sql, cap->d, cap->map.ncols, cap->map.cols);
+	gw_buf_puts(&sql, ") ");
+	*any = put_values(&sql, cap, i, j);
+	if (rc == 0 && *any)
+		rc = gw_conn_exec(cap->c, sql.data, err);
+	gw_buf_release(&sql);
+	stage_select(b, cap, NULL);
+	return rc;
+}
+
 /* Insert the row images of entries [i, j) (OP_UPSERT only), one statement, else one by one. */
 static int insert_rows(struct gw_capture *cap, size_t i, size_t j, bool record,
 		       struct gw_error *err)
@@ -359,16 +423,9 @@ static int insert_rows(struct gw_capture *cap, size_t i, size_t j, bool record,
 	int rc;
 
 	insert_head(&b, cap);
-	gw_buf_puts(&b, "VALUES ");
-	for (size_t k = i; k < j; k++) {
-		if (cap->v[k].op != OP_UPSERT)
-			continue;
-		if (any)
-			gw_buf_puts(&b, ", ");
-		insert_values(&b, cap, &cap->v[k]);
-		any = true;
-	}
-	rc = any ? try_exec(cap, b.data, &e) : 0;
+	rc = put_rows(&b, cap, i, j, &any, &e);
+	if (rc == 0 && any)
+		rc = try_exec(cap, b.data, &e);
 	if (rc == GW_ERR_DB_DUPLICATE) {
 		/* Some row collides on another unique key: find it, row by row. */
 		gw_error_clear(&e);
@@ -378,8 +435,10 @@ static int insert_rows(struct gw_capture *cap, size_t i, size_t j, bool record,
 				continue;
 			gw_buf_reset(&b);
 			insert_head(&b, cap);
-			gw_buf_puts(&b, "VALUES ");
-			insert_values(&b, cap, &cap->v[k]);
+			if (cap->qstage)
+				stage_select(&b, cap, cap->v[k].key);
+			else
+				put_values(&b, cap, k, k + 1);
 			rc = try_exec(cap, b.data, &e);
 			if (rc == GW_ERR_DB_DUPLICATE) {
 				gw_error_clear(&e);
@@ -604,7 +663,20 @@ int gw_capture_setup(struct gw_conn *c, const char *table, struct gw_error *err)
 		rc = gw_conn_query(c, sql, 0, NULL, &r, err);
 	if (rc < 0 || (r->nrows && gw_result_get(r, 0, 0)))
 		goto out;   /* set up before an interruption */
-	rc = gw_stream_ops_of(c)->setup(c, t, &pos, err);
+	/*
+	 * Row 1 names the table before anything is made on the server, so that
+	 * the sweep of another run leaves it alone (it is also the heartbeat of
+	 * MariaDB/MySQL); row 0 says where the stream starts, once it does.
+	 */
+	free(sql);
+	sql = gw_asprintf("DELETE FROM %s WHERE id = 1", q);
+	rc = gw_conn_exec(c, sql, err);
+	free(sql);
+	sql = gw_asprintf("INSERT INTO %s (id, v) VALUES (1, $1)", q);
+	if (rc == 0)
+		rc = gw_conn_query(c, sql, 1, (const char *const[]){table}, NULL, err);
+	if (rc == 0)
+		rc = gw_stream_ops_of(c)->setup(c, t, &pos, err);
 	free(sql);
 	sql = gw_asprintf("INSERT INTO %s (id, v) VALUES (0, $1)", q);
 	if (rc == 0)
@@ -630,6 +702,41 @@ int gw_capture_teardown(struct gw_conn *c, const char *table, struct gw_error *e
 		rc = gw_conn_exec(c, sql, err);
 	free(sql);
 	free(q);
+	return rc;
+}
+
+int gw_capture_sweep(struct gw_conn *c, struct gw_error *err)
+{
+	const struct gw_stream_ops *ops = gw_stream_ops_of(c);
+	struct gw_result *r = NULL;
+	char **tables = NULL;
+	size_t n = 0;
+	int rc = gw_conn_list_tables(c, &r, err);
+
+	tables = gw_calloc((size_t)(rc == 0 ? r->nrows : 0) + 1, sizeof(char *));
+	for (int i = 0; rc == 0 && i < r->nrows; i++) {
+		const char *name = gw_result_get(r, i, 0);
+		size_t len = strlen(name);
+		struct gw_result *v = NULL;
+		char *q, *sql;
+
+		if (strncmp(name, "_gw_", 4) != 0 || len < 8 || strcmp(name + len - 4, "_rpl") != 0)
+			continue;
+		q = quoted(gw_conn_dialect(c), name);
+		sql = gw_asprintf("SELECT v FROM %s WHERE id = 1", q);
+		rc = gw_conn_query(c, sql, 0, NULL, &v, err);
+		free(q);
+		if (rc == 0 && v->nrows && gw_result_get(v, 0, 0))
+			tables[n++] = gw_strdup(gw_result_get(v, 0, 0));
+		gw_result_free(v);
+		free(sql);
+	}
+	if (rc == 0)
+		rc = ops->sweep(c, tables, n, err);
+	for (size_t i = 0; i < n; i++)
+		free(tables[i]);
+	free(tables);
+	gw_result_free(r);
 	return rc;
 }
 
@@ -670,6 +777,37 @@ static int load_state(struct gw_capture *cap, struct gw_error *err)
 	return rc;
 }
 
+/*
+ * MariaDB/MySQL: the stage, a temporary table of the source's own column
+ * types (no key, nothing generated). Row images go into it, then into the
+ * shadow with INSERT ... SELECT as the copy's, so that they convert to the
+ * new types exactly as the copy converts the table's rows. A literal
+ * converts as itself: an ENUM or SET by its name (into a number: an error,
+ * where the copy gives its index or bits), a FLOAT as a double (into
+ * text: 17 digits where the copy gives 6), a zero TIMESTAMP as a string
+ * (into a number: an error); and strict mode takes no literal for an
+ * ENUM's invalid value (index 0), which the copy keeps.
+ */
+static int stage_create(struct gw_capture *cap, const char *table, struct gw_error *err)
+{
+	char *name = gw_shadow_name(table, "stage");
+	struct gw_buf b = GW_BUF_INIT;
+	int rc;
+
+	cap->qstage = quoted(cap->d, name);
+	gw_buf_printf(&b, "DROP TEMPORARY TABLE IF EXISTS %s", cap->qstage);
+	rc = gw_conn_exec(cap->c, b.data, err);
+	gw_buf_reset(&b);
+	gw_buf_printf(&b, "CREATE TEMPORARY TABLE %s AS SELECT ", cap->qstage);
+	gw_sql_ident_list(&b, cap->d, cap->map.ncols, cap->map.cols);
+	gw_buf_printf(&b, " FROM %s WHERE FALSE", cap->qsrc);
+	if (rc == 0)
+		rc = gw_conn_exec(cap->c, b.data, err);
+	gw_buf_release(&b);
+	free(name);
+	return rc;
+}
+
 int gw_capture_open(const char *url, struct gw_conn *c, const char *table,
 		    struct gw_capture **out, struct gw_error *err)
 {
@@ -701,6 +839,8 @@ int gw_capture_open(const char *url, struct gw_conn *c, const char *table,
 	/* TIMESTAMP values come through the binlog in UTC. */
 	if (!cap->pg)
 		rc = gw_conn_exec(c, "SET SESSION time_zone = '+00:00'", err);
+	if (rc == 0 && !cap->pg)
+		rc = stage_create(cap, table, err);
 	if (rc == 0)
 		rc = load_state(cap, err);
 	if (rc == 0)
@@ -721,6 +861,13 @@ void gw_capture_close(struct gw_capture *cap)
 		return;
 	if (cap->s)
 		cap->ops->close(cap->s);
+	if (cap->qstage) {
+		char *sql = gw_asprintf("DROP TEMPORARY TABLE IF EXISTS %s", cap->qstage);
+
+		if (gw_conn_exec(cap->c, sql, NULL) < 0)
+			gw_debug(cap->src ? cap->src->name : NULL, "could not drop %s", cap->qstage);
+		free(sql);
+	}
 	batch_clear(cap);
 	for (size_t i = 0; i < cap->npend; i++)
 		entry_release(&cap->pend[i], 0);
@@ -732,6 +879,7 @@ void gw_capture_close(struct gw_capture *cap)
 	free(cap->qsrc);
 	free(cap->qshadow);
 	free(cap->qrpl);
+	free(cap->qstage);
 	gw_shadow_map_release(&cap->map);
 	gw_table_info_free(cap->src);
 	free(cap);

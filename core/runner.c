@@ -752,6 +752,8 @@ static int begin(struct gw_ctx *ctx, struct gw_applied_set *a)
 		rc = reload(ctx, a);
 	if (rc == 0)
 		rc = check_files(ctx, a);
+	if (rc == 0)
+		rc = gw_capture_sweep(ctx->conn, &ctx->err);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "godwit/stream.h"
 #include "godwit/cli.h"
 #include "godwit/driver.h"
 
@@ -234,11 +235,28 @@ static void print_phase_detail(const char *name, json_t *ph)
 		printf("  chunk %lld", (long long)json_integer_value(v));
 	if ((v = json_object_get(ph, "waiting")))
 		printf("  waiting: %s", json_string_value(v));
+	if ((v = json_object_get(ph, "applied")))
+		printf("  %lld changes applied", (long long)json_integer_value(v));
+	if ((v = json_object_get(ph, "lag_ms")))
+		printf("  lag %.0f ms", json_number_value(v));
 	if ((v = json_object_get(ph, "blocked_ms")))
 		printf("  writes blocked %.0f ms", json_number_value(v));
 	if ((v = json_object_get(ph, "control")))
 		printf("  [control: %s]", json_string_value(v));
 	printf("\n");
+}
+
+/* What replication captures hold on the server (PostgreSQL slots and their WAL). */
+static int print_held(struct gw_ctx *ctx)
+{
+	struct gw_result *r = NULL;
+	int rc = gw_stream_ops_of(ctx->conn)->held(ctx->conn, &r, &ctx->err);
+
+	for (int i = 0; rc == 0 && r && i < r->nrows; i++)
+		printf("replication slot %s: %s, retains %s of WAL\n", gw_result_get(r, i, 0),
+		       gw_result_get(r, i, 1), gw_result_get(r, i, 2));
+	gw_result_free(r);
+	return rc;
 }
 
 static int status_once(struct gw_ctx *ctx, bool json)
@@ -280,6 +298,8 @@ static int status_once(struct gw_ctx *ctx, bool json)
 
 		printf("%s\n", s);
 		free(s);
+	} else {
+		rc = print_held(ctx);
 	}
 out:
 	json_decref(out);

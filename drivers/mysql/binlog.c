@@ -472,6 +472,24 @@ static int stream_teardown(struct gw_conn *c, const char *table, struct gw_error
 	return 0;   /* nothing on the server but the state table */
 }
 
+/* The server keeps binlogs by its own retention: godwit holds nothing there. */
+static int stream_held(struct gw_conn *c, struct gw_result **out, struct gw_error *err)
+{
+	(void)c;
+	(void)err;
+	*out = NULL;
+	return 0;
+}
+
+static int stream_sweep(struct gw_conn *c, char *const *tables, size_t n, struct gw_error *err)
+{
+	(void)c;
+	(void)tables;
+	(void)n;
+	(void)err;
+	return 0;
+}
+
 const struct gw_stream_ops gw_mysql_stream = {
 	.setup = stream_setup,
 	.teardown = stream_teardown,
@@ -480,4 +498,6 @@ const struct gw_stream_ops gw_mysql_stream = {
 	.next = stream_next,
 	.confirm = stream_confirm,
 	.close = stream_close,
+	.held = stream_held,
+	.sweep = stream_sweep,
 };

@@ -169,10 +169,15 @@ static int tuple(struct gw_stream *s, const struct gw_pgo_tuple *tp, char ***out
 			v[k] = gw_strdup("NULL");
 			continue;
 		}
-		gw_buf_puts(&b, "CAST('");
+		/*
+		 * An escape string, read alike whatever standard_conforming_strings
+		 * the applier's session has (off, a plain literal would take the
+		 * backslashes of text, bytea and arrays as escapes).
+		 */
+		gw_buf_puts(&b, "CAST(E'");
 		for (const char *p = tp->vals[i]; *p; p++) {
-			if (*p == '\'')
-				gw_buf_putc(&b, '\'');
+			if (*p == '\'' || *p == '\\')
+				gw_buf_putc(&b, *p);
 			gw_buf_putc(&b, *p);
 		}
 		gw_buf_printf(&b, "' AS %s)", s->t->columns[k].type);
@@ -277,8 +282,17 @@ static int stream_next(struct gw_stream *s, struct gw_change *ch, int timeout_ms
 			waited = !ready;
 			continue;
 		}
-		if (n < 0)
-			return repl_error(s, "the stream ended", err);
+		if (n < 0) {
+			/* The server ended it: its reason is in the result. */
+			PGresult *r = PQgetResult(s->repl);
+			int rc2 = gw_error_set(err, GW_ERR_DB,
+					       "logical replication slot '%s': the server ended the "
+					       "stream: %s",
+					       s->slot, r ? PQresultErrorMessage(r) : PQerrorMessage(s->repl));
+
+			PQclear(r);
+			return rc2;
+		}
 		rc = gw_pgo_frame_parse((const unsigned char *)s->buf, (size_t)n, &f, err);
 		if (rc < 0)
 			return rc;
@@ -462,6 +476,64 @@ static int stream_teardown(struct gw_conn *c, const char *table, struct gw_error
 	return rc;
 }
 
+static int stream_held(struct gw_conn *c, struct gw_result **out, struct gw_error *err)
+{
+	return gw_conn_query(c,
+			     "SELECT slot_name, CASE WHEN active THEN 'active' ELSE 'idle' END, "
+			     "pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) "
+			     "FROM pg_replication_slots WHERE database = current_database() "
+			     "AND slot_name LIKE 'godwit\\_%' ORDER BY 1",
+			     0, NULL, out, err);
+}
+
+/* Drop the slots of this database no capture claims, and their publications. */
+static int stream_sweep(struct gw_conn *c, char *const *tables, size_t n, struct gw_error *err)
+{
+	struct gw_result *r = NULL;
+	int rc = stream_held(c, &r, err);
+
+	for (int i = 0; rc == 0 && i < r->nrows; i++) {
+		const char *slot = gw_result_get(r, i, 0);
+		bool claimed = false;
+
+		for (size_t k = 0; k < n && !claimed; k++) {
+			char mine[64];
+
+			slot_name(c, tables[k], mine);
+			claimed = strcmp(mine, slot) == 0;
+		}
+		if (claimed || strcmp(gw_result_get(r, i, 1), "active") == 0)
+			continue;
+		gw_warn(slot, "dropping the replication slot, left by a capture that was released");
+		rc = gw_conn_query(c, "SELECT pg_drop_replication_slot($1)", 1,
+				   (const char *const[]){slot}, NULL, err);
+	}
+	gw_result_free(r);
+	r = NULL;
+	if (rc == 0)
+		rc = gw_conn_query(c, "SELECT pubname, quote_ident(pubname) FROM pg_publication "
+				      "WHERE pubname LIKE '\\_gw\\_%\\_pub'", 0, NULL, &r, err);
+	for (int i = 0; rc == 0 && i < r->nrows; i++) {
+		const char *pub = gw_result_get(r, i, 0);
+		bool claimed = false;
+		char *sql;
+
+		for (size_t k = 0; k < n && !claimed; k++) {
+			char *mine = gw_shadow_name(tables[k], "pub");
+
+			claimed = strcmp(mine, pub) == 0;
+			free(mine);
+		}
+		if (claimed)
+			continue;
+		sql = gw_asprintf("DROP PUBLICATION IF EXISTS %s", gw_result_get(r, i, 1));
+		rc = gw_conn_exec(c, sql, err);
+		free(sql);
+	}
+	gw_result_free(r);
+	return rc;
+}
+
 const struct gw_stream_ops gw_pg_stream = {
 	.setup = stream_setup,
 	.teardown = stream_teardown,
@@ -470,4 +542,6 @@ const struct gw_stream_ops gw_pg_stream = {
 	.next = stream_next,
 	.confirm = stream_confirm,
 	.close = stream_close,
+	.held = stream_held,
+	.sweep = stream_sweep,
 };

@@ -23,6 +23,7 @@
 #include "godwit/common.h"
 
 struct gw_conn;
+struct gw_result;
 struct gw_table_info;
 struct gw_shadow_map;
 
@@ -39,7 +40,7 @@ enum gw_change_kind {
 /*
  * One change. Values are SQL expressions of the value in the source
  * column's own type, per column of the table as described at open
- * ("NULL", "12", "_utf8mb4 X'..'", "CAST('..' AS integer)"); an entry
+ * ("NULL", "12", "_utf8mb4 X'..'", "CAST(E'..' AS integer)"); an entry
  * NULL was not sent: a column absent from a key-only old row, or
  * (PostgreSQL) a TOASTed value an UPDATE left unchanged. Owned by the
  * stream until the next call.
@@ -80,6 +81,13 @@ struct gw_stream_ops {
 	/* Everything up to pos is applied and recorded: the server may let it go. */
 	int (*confirm)(struct gw_stream *s, const char *pos, struct gw_error *err);
 	void (*close)(struct gw_stream *s);
+	/*
+	 * What godwit holds on the server for the streams of c's database
+	 * (PostgreSQL: its slots; name, active, WAL retained), *out NULL when
+	 * nothing is held there; drop what no capture of tables claims.
+	 */
+	int (*held)(struct gw_conn *c, struct gw_result **out, struct gw_error *err);
+	int (*sweep)(struct gw_conn *c, char *const *tables, size_t n, struct gw_error *err);
 };
 
 /* The ops of c's driver. */
@@ -100,6 +108,11 @@ struct gw_capture;
 GW_MUSTCHECK int gw_capture_setup(struct gw_conn *c, const char *table, struct gw_error *err);
 /* Remove all of it (slot, publication, state table), if present. */
 GW_MUSTCHECK int gw_capture_teardown(struct gw_conn *c, const char *table, struct gw_error *err);
+/*
+ * Drop what replication captures left on the server that no capture set
+ * up in c's database claims (a slot left by an interrupted release).
+ */
+GW_MUSTCHECK int gw_capture_sweep(struct gw_conn *c, struct gw_error *err);
 /* True when table has replication capture set up ("_gw_<t>_rpl" exists). */
 GW_MUSTCHECK int gw_capture_exists(struct gw_conn *c, const char *table, bool *yes,
 				   struct gw_error *err);

@@ -74,8 +74,8 @@ bad "missing column" "{$P, \"operations\": [{\"alter_column\": {\"table\": \"ite
 	"operation 0 (alter_column): field 'column': column 'nope' does not exist in table 'items'"
 bad "unknown parent" "{\"id\": \"0003_bad\", \"parents\": [\"0099\"], \"operations\": []}" \
 	"parent '0099' of '0003_bad' does not exist"
-bad "unsupported capture" "{$P, \"operations\": [{\"rebuild_table\": {\"table\": \"items\", \"alter\": \"ADD COLUMN x INT\", \"capture\": \"replication\"}}]}" \
-	"operation 0 (rebuild_table): field 'capture': \"replication\" is not available"
+bad "unknown capture" "{$P, \"operations\": [{\"rebuild_table\": {\"table\": \"items\", \"alter\": \"ADD COLUMN x INT\", \"capture\": \"binlog\"}}]}" \
+	"operation 0 (rebuild_table): field 'capture': expected one of"
 bad "bad id" "{\"id\": \"0003-bad\", \"parents\": [\"0002_slow\"], \"operations\": []}" "field 'id'"
 before=$(dump)
 gw 2 up nonexistent

@@ -189,7 +189,7 @@ expect_eq "shadow's c after expand" "$(c_type _gw_sb_new)" "$NEW_C"
 if [ "${GW_CAPTURE:-triggers}" = replication ]; then
 	if [ "$(trigger_count sb)" -eq 0 ]; then pass; else fail "triggers on sb with replication capture"; fi
 	if [ "$ENGINE" = postgres ]; then
-		n=$(q "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'godwit\_%'")
+		n=$(q "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'godwit\_sb\_%' AND database = current_database()")
 		if [ "$n" = 1 ]; then pass; else fail "$n replication slots of godwit after expand, expected 1"; fi
 	fi
 elif [ "$(trigger_count sb)" -gt 0 ]; then pass; else fail "no trigger on sb after expand"; fi

@@ -2186,6 +2186,67 @@ static void test_shadow_rebuild_mysql(void **state)
 	gw_migration_release(&m);
 }
 
+/* The replication flag of the jobs of a phase: set on every job but a swap back. */
+static void expect_replication(const char *d, const struct gw_migration *m, enum gw_phase p,
+			       bool undo, const struct gw_table_info *live)
+{
+	struct gw_steps out = GW_STEPS_INIT;
+	struct gw_error err = GW_ERROR_INIT;
+
+	assert_int_equal(steps(d, m, 0, p, undo, live, &out, &err), 0);
+	for (size_t i = 0; i < out.n; i++)
+		if (out.v[i].job)
+			assert_int_equal(out.v[i].job->replication,
+					 out.v[i].job->kind != GW_JOB_UNSWAP);
+	gw_steps_release(&out);
+}
+
+/* Replication capture: no trigger; the stream is set up, drained at the swap and released. */
+static void test_shadow_replication(void **state)
+{
+	struct gw_migration m;
+
+	(void)state;
+	mig_with("{'capture': 'replication'}", REBUILD_OP, &m);
+	expect_shadow(MY, &m, 0, E, FWD, &users_my, 3,
+		      0, NOJOB, "CREATE TABLE `_gw_users_new` LIKE `users`",
+		      0, NOJOB, "ALTER TABLE `_gw_users_new` " REBUILD_ALTER,
+		      NT, GW_JOB_CAPTURE,
+		      "-- capture: every change of users read from the binlog and applied to "
+		      "_gw_users_new");
+	expect_shadow(PG, &m, 0, E, FWD, &users_pg, 3,
+		      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
+		      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
+		      NT, GW_JOB_CAPTURE,
+		      "-- capture: every change of users read from the logical replication slot "
+		      "(pgoutput) and applied to _gw_users_new");
+	/* rollback of expand releases the stream first */
+	expect_shadow(PG, &m, 0, E, UNDO, &users_pg, 4,
+		      NT, GW_JOB_RELEASE,
+		      "-- release the replication capture of users: drop its slot and publication",
+		      PG_CAPTURE_DROP("users"),
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_new\"");
+	expect_shadow(MY, &m, 0, C, FWD, &users_my, 2,
+		      LK, GW_JOB_SWAP,
+		      "-- swap: capture from _gw_users_new into users; sentry _gw_users_old; LOCK "
+		      "TABLES; drain the binlog; RENAME TABLE users TO _gw_users_old, _gw_users_new "
+		      "TO users queued from a second connection; drop the sentry; UNLOCK TABLES",
+		      NT, GW_JOB_RELEASE, "-- release the replication capture of users");
+	expect_shadow(PG, &m, 0, C, FWD, &users_pg, 4,
+		      LK, NOJOB, "LOCK TABLE \"users\", \"_gw_users_new\" IN ACCESS EXCLUSIVE MODE",
+		      LK, GW_JOB_SWAP, PG_SWAP_NOTE("users"),
+		      NT, GW_JOB_RELEASE,
+		      "-- release the replication capture of users: drop its slot and publication",
+		      NT, GW_JOB_VALIDATE, VALIDATE_NOTE);
+	for (int p = 0; p < GW_NPHASES; p++) {
+		for (int u = 0; u < 2; u++) {
+			expect_replication(MY, &m, (enum gw_phase)p, u, &users_my);
+			expect_replication(PG, &m, (enum gw_phase)p, u, &users_pg);
+		}
+	}
+	gw_migration_release(&m);
+}
+
 /* What "godwit cleanup" drops once the contract is done: the reverse capture, the old table. */
 static void test_shadow_cleanup_steps(void **state)
 {
@@ -2652,6 +2713,7 @@ int main(void)
 		cmocka_unit_test(test_steps_json_invalid),
 		cmocka_unit_test(test_shadow_rebuild_postgres),
 		cmocka_unit_test(test_shadow_rebuild_mysql),
+		cmocka_unit_test(test_shadow_replication),
 		cmocka_unit_test(test_shadow_cleanup_steps),
 		cmocka_unit_test(test_shadow_alter_column),
 		cmocka_unit_test(test_shadow_strategy_option),
