@@ -189,6 +189,7 @@ leftovers() {
 		   UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE '\\_gw\\_%'
 		   UNION ALL SELECT conname FROM pg_constraint WHERE conname LIKE '\\_gw\\_%'
 		   UNION ALL SELECT pubname FROM pg_publication WHERE pubname LIKE '\\_gw\\_%'
-		   UNION ALL SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'godwit\\_%'"
+		   UNION ALL SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'godwit\\_%'
+		     AND database = current_database()"
 	fi
 }
