@@ -6,7 +6,9 @@
 # cut-over as godwit logs it. Usage: bench/rebuild.sh [ROWS] [ENGINES]
 # Env: GW_BUILD_DIR (default build), GW_BENCH_REPEAT (runs of each
 # measurement, the median is reported; default 1), GW_BENCH_OUT (where the
-# markdown results and godwit's logs go; default /tmp/godwit-bench).
+# markdown results and godwit's logs go; default /tmp/godwit-bench),
+# GW_BENCH_CAPTURE (triggers or replication: the godwit runs' capture; unset,
+# godwit's default). bench/capture.sh compares the two under a write load.
 # Starts the scratch servers it needs (scripts/scratch.sh) and stops the ones
 # it started. Every measurement starts from a freshly loaded, analysed table
 # in a new database gw_bench, dropped at the end.
@@ -15,11 +17,13 @@ cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
 ENGINES=${2:-mysql postgres}
 REPEAT=${GW_BENCH_REPEAT:-1}
+CAPTURE=${GW_BENCH_CAPTURE:-}
 OUT=${GW_BENCH_OUT:-/tmp/godwit-bench}
 G=$PWD/${GW_BUILD_DIR:-build}/godwit
 die() { printf 'rebuild.sh: error: %s\n' "$*" >&2; exit 2; }
 [[ $ROWS =~ ^[1-9][0-9]*$ ]] || die "ROWS must be a positive integer, not '$ROWS'"
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "GW_BENCH_REPEAT must be a positive integer"
+case $CAPTURE in '' | triggers | replication) ;; *) die "GW_BENCH_CAPTURE must be triggers or replication" ;; esac
 for e in $ENGINES; do
 	[ "$e" = mysql ] || [ "$e" = postgres ] || die "unknown engine '$e' (mysql or postgres)"
 done
@@ -46,117 +50,7 @@ export GODWIT_MIGRATIONS=$W/migrations
 mkdir -p "$GODWIT_MIGRATIONS"
 unset GODWIT_DATABASE_URL
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-# Median of the numbers given as arguments ("" if none).
-median() {
-	[ $# -gt 0 ] || { echo ""; return; }
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-# Sum of every "writes were blocked for N ms" in a godwit log ("" if none).
-blocked_ms() {
-	grep -o 'writes were blocked for [0-9.]* ms' "$1" | awk '{ s += $5; n++ }
-		END { if (n) print s }' || true
-}
-
-# Engine-specific SQL. The text columns are deterministic md5 text, different
-# on every row and identical on both engines; k is a multiplicative hash of
-# the id into 0..ROWS. The secondary index is built after the load, as
-# sysbench's prepare does.
-setup_engine() {
-	engine=$1
-	if [ "$engine" = mysql ]; then
-		sql() { mariadb --no-defaults -uroot --socket="$D/mysql.sock" -N -B gw_bench -e "$1"; }
-		server() { mariadb --no-defaults -uroot --socket="$D/mysql.sock" -e "$1"; }
-		drop_db() { server "DROP DATABASE IF EXISTS gw_bench"; }
-		fresh_db() { server "DROP DATABASE IF EXISTS gw_bench; CREATE DATABASE gw_bench"; }
-		make_t() {
-			sql "CREATE TABLE t (id BIGINT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL,
-			     pad CHAR(60) NOT NULL) ENGINE=InnoDB;
-			     INSERT INTO t SELECT seq, (seq * 2654435761) % ($ROWS + 1),
-			       LEFT(CONCAT(MD5(CONCAT('c', seq)), MD5(CONCAT('d', seq)),
-			                   MD5(CONCAT('e', seq)), MD5(CONCAT('f', seq))), 120),
-			       LEFT(CONCAT(MD5(CONCAT('p', seq)), MD5(CONCAT('q', seq))), 60)
-			     FROM seq_1_to_$ROWS;
-			     CREATE INDEX k_1 ON t (k)"
-			sql "ANALYZE TABLE t" >/dev/null
-		}
-		size_of() {
-			sql "ANALYZE TABLE $1" >/dev/null
-			sql "SELECT data_length + index_length FROM information_schema.tables
-			     WHERE table_schema = 'gw_bench' AND table_name = '$1'"
-		}
-		checksum_of() { sql "SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', id, k, c, pad))) FROM $1"; }
-		type_of_c() {
-			sql "SELECT column_type FROM information_schema.columns WHERE table_schema = 'gw_bench'
-			     AND table_name = '$1' AND column_name = 'c'"
-		}
-		indexes_of() {
-			sql "SELECT GROUP_CONCAT(DISTINCT index_name ORDER BY index_name) FROM
-			     information_schema.statistics WHERE table_schema = 'gw_bench' AND table_name = '$1'"
-		}
-		tables() {
-			sql "SELECT GROUP_CONCAT(table_name ORDER BY table_name) FROM information_schema.tables
-			     WHERE table_schema = 'gw_bench' AND table_name NOT LIKE 'godwit\\_%'"
-		}
-		bulk_twin="CREATE TABLE t_copy LIKE t"
-		native_alter="ALTER TABLE t MODIFY c VARCHAR(200) NOT NULL, ALGORITHM=COPY"
-		native_label="native ALTER (ALGORITHM=COPY)"
-		gw_alter="MODIFY c VARCHAR(200) NOT NULL"
-		want_type="varchar(200)"
-		want_indexes="k_1,PRIMARY" # GROUP_CONCAT order: case-insensitive
-		server_version() { sql "SELECT CONCAT('MariaDB ', VERSION())"; }
-		url=${GW_TEST_MYSQL_DSN%/*}/gw_bench
-	else
-		sql() {
-			PGPASSWORD=$GW_TEST_PASSWORD PGOPTIONS='-c search_path=public -c client_min_messages=warning' \
-				psql -X -q -At -v ON_ERROR_STOP=1 "${GW_TEST_PG_DSN%/*}/gw_bench" -c "$1"
-		}
-		server() {
-			PGPASSWORD=$GW_TEST_PASSWORD PGOPTIONS='-c client_min_messages=warning' \
-				psql -X -q -v ON_ERROR_STOP=1 "$GW_TEST_PG_DSN" "$@"
-		}
-		drop_db() { server -c "DROP DATABASE IF EXISTS gw_bench WITH (FORCE)"; }
-		fresh_db() { drop_db; server -c "CREATE DATABASE gw_bench"; }
-		make_t() {
-			sql "CREATE TABLE t (id BIGINT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL,
-			     pad CHAR(60) NOT NULL);
-			     INSERT INTO t SELECT g, (g * 2654435761) % ($ROWS + 1),
-			       left(md5('c' || g) || md5('d' || g) || md5('e' || g) || md5('f' || g), 120),
-			       left(md5('p' || g) || md5('q' || g), 60)
-			     FROM generate_series(1, $ROWS) g;
-			     CREATE INDEX k_1 ON t (k)"
-			# Hint bits and the visibility map set now, so no later
-			# measurement pays for the first full read.
-			sql "VACUUM (FREEZE, ANALYZE) t"
-		}
-		size_of() { sql "SELECT pg_total_relation_size('$1')"; }
-		checksum_of() {
-			sql "SELECT count(*) || ' ' || sum(hashtext(concat_ws('|', id, k, c, pad))::bigint) FROM $1"
-		}
-		type_of_c() {
-			sql "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
-			     WHERE attrelid = '$1'::regclass AND attname = 'c'"
-		}
-		indexes_of() {
-			sql "SELECT string_agg(indexrelid::regclass::text, ',' ORDER BY indexrelid::regclass::text)
-			     FROM pg_index WHERE indrelid = '$1'::regclass"
-		}
-		tables() {
-			sql "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class
-			     WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')"
-		}
-		bulk_twin="CREATE TABLE t_copy (LIKE t INCLUDING ALL)"
-		native_alter="ALTER TABLE t ALTER COLUMN c TYPE varchar(200)"
-		native_label="native ALTER COLUMN TYPE"
-		gw_alter="ALTER COLUMN c TYPE varchar(200)"
-		want_type="character varying(200)"
-		want_indexes="k_1,t_pkey"
-		server_version() { sql "SELECT 'PostgreSQL ' || current_setting('server_version')"; }
-		url=${GW_TEST_PG_DSN%/*}/gw_bench
-	fi
-}
+. bench/lib.sh
 
 declare -A V    # "method|field" -> space-separated values, one per run
 declare -A NOTE # "method" -> note (the latest run's)
@@ -216,11 +110,16 @@ gw_timed() {
 	took=$(secs "$t0" "$t1")
 }
 
+# With GW_BENCH_CAPTURE set, the migration asks for that capture (triggers or
+# replication); otherwise godwit's default.
 migration() {
+	local options=
+	[ -z "$CAPTURE" ] || options=",
+ \"options\": {\"capture\": \"$CAPTURE\"}"
 	rm -f "$GODWIT_MIGRATIONS"/*.json
 	cat >"$GODWIT_MIGRATIONS/0001_rebuild.json" <<EOF2
 {"id": "0001_rebuild", "parents": [], "message": "c to varchar",
- "operations": [{"rebuild_table": {"table": "t", "alter": "$gw_alter"}}]}
+ "operations": [{"rebuild_table": {"table": "t", "alter": "$gw_alter"}}]$options}
 EOF2
 }
 
@@ -233,6 +132,8 @@ gw_cleanup() {
 	fi
 	left=$(tables)
 	[ "$left" = t ] || note "$method" "tables left after cleanup: $left"
+	left=$(slots)
+	[ -z "$left" ] || note "$method" "replication slots left after cleanup: $left"
 }
 
 run_once() {
@@ -294,9 +195,9 @@ run_once() {
 	s2=$took
 	add "godwit backfill (copy+verify)" wall "$s2"
 	# The split as godwit logs it (0.1 s resolution).
-	b=$(sed -n "s/.*: copied '.*' (\([0-9.]*\) s)\$/\1/p" "$W/part.log" | tail -n 1)
+	b=$(copy_s "$W/part.log")
 	[ -z "$b" ] || add "· copy (godwit's log)" wall "$b"
-	b=$(sed -n "s/.*: verified '.*' (\([0-9.]*\) s)\$/\1/p" "$W/part.log" | tail -n 1)
+	b=$(verify_s "$W/part.log")
 	[ -z "$b" ] || add "· verify (godwit's log)" wall "$b"
 	: >"$W/run.log"
 	gw_timed "godwit contract" contract || return 0
@@ -331,7 +232,9 @@ report() {
 	printf '%s; %s runs per measurement, median shown; %s; %s CPUs, load average %s at the start, %s at the end.\n' \
 		"$version" "$REPEAT" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$load0" \
 		"$(cut -d' ' -f1 /proc/loadavg)"
-	printf 'Command: `GW_BENCH_REPEAT=%s bash bench/rebuild.sh %s %s`\n\n' "$REPEAT" "$ROWS" "$engine"
+	printf 'Command: `%sGW_BENCH_REPEAT=%s bash bench/rebuild.sh %s %s`\n\n' \
+		"${CAPTURE:+GW_BENCH_CAPTURE=$CAPTURE }" "$REPEAT" "$ROWS" "$engine"
+	[ -z "$CAPTURE" ] || printf 'godwit capture: %s.\n\n' "$CAPTURE"
 	awk -v s="$size_before" 'BEGIN { printf "Table t before: %.1f MB (data + indexes).\n\n", s / 1048576 }'
 	echo "| engine | rows | method | wall s | wall s min–max | rows/s | × bulk copy | × native ALTER | blocked ms at cut-over | size after MB | note |"
 	echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"

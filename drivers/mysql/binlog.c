@@ -43,6 +43,7 @@ struct gw_stream {
 	char *rpl_table, *qrpl;
 	struct followed t, marks;
 	char file[96];                /* the binlog file being read */
+	bool crc;                     /* events end with a 4-byte checksum */
 	/* the rows event being split into changes */
 	struct followed *of;
 	enum mariadb_rpl_event rows_type;
@@ -256,6 +257,29 @@ static int rows(struct gw_stream *s, struct gw_error *err)
 	return 0;
 }
 
+/*
+ * A ROTATE event: the next file's name. Read from the raw event (after the
+ * packet's first byte and the 19-byte header: the 8-byte position, the
+ * name, the checksum if any), because Connector/C 3.3 decodes the fields
+ * of a real rotation wrongly (only the one at the start of a dump right).
+ */
+static int rotate(struct gw_stream *s, struct gw_error *err)
+{
+	const unsigned char *raw = s->ev->raw_data;
+	size_t len = s->ev->raw_data_size, ev_len, name;
+
+	if (len < 1 + 19 + 8)
+		return gw_error_set(err, GW_ERR_DB, "binlog: rotate event of %zu bytes", len);
+	ev_len = (size_t)raw[10] | (size_t)raw[11] << 8 | (size_t)raw[12] << 16 |
+		 (size_t)raw[13] << 24;
+	name = ev_len - 19 - 8 - (s->crc ? 4 : 0);
+	if (ev_len > len - 1 || ev_len < 19 + 8 + 4 || name == 0 || name >= sizeof(s->file))
+		return gw_error_set(err, GW_ERR_DB, "binlog: rotate event is not valid");
+	memcpy(s->file, raw + 1 + 19 + 8, name);
+	s->file[name] = '\0';
+	return 0;
+}
+
 static int stream_next(struct gw_stream *s, struct gw_change *ch, int timeout_ms,
 		       struct gw_error *err)
 {
@@ -276,9 +300,7 @@ static int stream_next(struct gw_stream *s, struct gw_change *ch, int timeout_ms
 			return rpl_error(s, err);
 		switch (s->ev->event_type) {
 		case ROTATE_EVENT:
-			snprintf(s->file, sizeof(s->file), "%.*s",
-				 (int)s->ev->event.rotate.filename.length,
-				 s->ev->event.rotate.filename.str);
+			rc = rotate(s, err);
 			break;
 		case HEARTBEAT_LOG_EVENT:
 			return 0;
@@ -347,6 +369,7 @@ static int stream_open(const char *url, struct gw_conn *c, const struct gw_table
 	struct gw_buf b = GW_BUF_INIT;
 	unsigned long off = 0;
 	unsigned int server_id = 0x60000000u | (unsigned int)(epoch_us() & 0xffffff);
+	struct gw_result *r = NULL;
 	int rc;
 
 	s->db = gw_strdup(c->database);
@@ -372,6 +395,12 @@ static int stream_open(const char *url, struct gw_conn *c, const struct gw_table
 	if (rc == 0)
 		rc = gw_conn_exec(s->repl, "SET @master_binlog_checksum = @@global.binlog_checksum",
 				  err);
+	if (rc == 0)
+		rc = gw_conn_query(s->repl, "SELECT @@global.binlog_checksum <> 'NONE'", 0, NULL, &r,
+				   err);
+	if (rc == 0)
+		s->crc = strcmp(gw_result_get(r, 0, 0), "1") == 0;
+	gw_result_free(r);
 	if (rc == 0)
 		rc = gw_conn_exec(s->repl, "SET @master_heartbeat_period = " HEARTBEAT_NS, err);
 	if (rc == 0)

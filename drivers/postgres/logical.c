@@ -373,6 +373,9 @@ static int stream_open(const char *url, struct gw_conn *c, const struct gw_table
 	rc = free_slot(c, s->slot, err);
 	if (rc == 0)
 		rc = gw_connect(url, &s->marks, err);
+	/* A mark must reach the slot at once, not when the WAL writer next flushes. */
+	if (rc == 0)
+		rc = gw_conn_exec(s->marks, "SET synchronous_commit = on", err);
 	if (rc == 0)
 		rc = gw_pg_connect_replication(url, WALSENDER_OPTIONS, &s->repl, err);
 	if (rc < 0)

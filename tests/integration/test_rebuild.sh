@@ -187,6 +187,8 @@ sleep 1 # writes that only the triggers carry to the shadow
 # the shadow has the new definition, and triggers on sb feed it
 expect_eq "shadow's c after expand" "$(c_type _gw_sb_new)" "$NEW_C"
 if [ "${GW_CAPTURE:-triggers}" = replication ]; then
+	# the stream follows the binlog into its next file (Connector/C misreads rotations)
+	[ "$ENGINE" = mysql ] && q "FLUSH BINARY LOGS"
 	if [ "$(trigger_count sb)" -eq 0 ]; then pass; else fail "triggers on sb with replication capture"; fi
 	if [ "$ENGINE" = postgres ]; then
 		n=$(q "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'godwit\_sb\_%' AND database = current_database()")
