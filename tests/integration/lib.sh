@@ -29,6 +29,8 @@ it_init() {
 	DB_HOST=${BASH_REMATCH[4]}
 	DB_PORT=${BASH_REMATCH[5]}
 	DB_NAME=gw_it_$2
+	# the same script run with replication capture gets a database of its own
+	[ "${GW_CAPTURE:-triggers}" = triggers ] || DB_NAME=${DB_NAME}_$GW_CAPTURE
 	T=$(mktemp -d)
 	trap 'rm -rf "$T"' EXIT
 	admin "DROP DATABASE IF EXISTS $DB_NAME" >/dev/null 2>&1 || { echo "server unreachable" >&2; exit 1; }
