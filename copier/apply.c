@@ -71,22 +71,6 @@ struct gw_capture {
 	double lag_ms;
 };
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static int64_t epoch_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static char *quoted(const struct gw_dialect *d, const char *name)
 {
 	struct gw_buf b = GW_BUF_INIT;
@@ -527,8 +511,8 @@ static int flush(struct gw_capture *cap, bool in_txn, struct gw_error *err)
 int gw_capture_sync(struct gw_capture *cap, bool in_txn, struct gw_error *err)
 {
 	long long seq = ++cap->seq;
-	double t0 = now_ms();
-	int rc = cap->ops->mark(cap->s, cap->c, seq, err);
+	double t0 = gw_now_ms();
+	int rc = cap->ops->mark(cap->s, seq, err);
 
 	while (rc == 0) {
 		struct gw_change ch;
@@ -539,7 +523,7 @@ int gw_capture_sync(struct gw_capture *cap, bool in_txn, struct gw_error *err)
 			break;
 		switch (ch.kind) {
 		case GW_CHANGE_NONE:
-			if (now_ms() - t0 > MARK_WAIT_MS)
+			if (gw_now_ms() - t0 > MARK_WAIT_MS)
 				rc = gw_error_set(err, GW_ERR_DB,
 						  "replication capture of '%s': mark %lld did not come "
 						  "through the stream within %d s",
@@ -569,7 +553,7 @@ int gw_capture_sync(struct gw_capture *cap, bool in_txn, struct gw_error *err)
 		case GW_CHANGE_MARK:
 			if (ch.mark != seq)
 				break;
-			cap->lag_ms = (double)(epoch_us() - ch.mark_us) / 1000.0;
+			cap->lag_ms = (double)(gw_epoch_us() - ch.mark_us) / 1000.0;
 			rc = flush(cap, in_txn, err);
 			if (rc == 0 && in_txn && cap->npend)
 				rc = gw_error_set(err, GW_ERR_DB_DUPLICATE,
@@ -711,8 +695,11 @@ int gw_capture_sweep(struct gw_conn *c, struct gw_error *err)
 	struct gw_result *r = NULL;
 	char **tables = NULL;
 	size_t n = 0;
-	int rc = gw_conn_list_tables(c, &r, err);
+	int rc;
 
+	if (!ops->sweep)
+		return 0;
+	rc = gw_conn_list_tables(c, &r, err);
 	tables = gw_calloc((size_t)(rc == 0 ? r->nrows : 0) + 1, sizeof(char *));
 	for (int i = 0; rc == 0 && i < r->nrows; i++) {
 		const char *name = gw_result_get(r, i, 0);

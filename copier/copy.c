@@ -308,11 +308,9 @@ static int compare_chunk(struct gw_walk *w, const struct gw_shadow_map *map, con
 		rc = gw_conn_query(w->c, qa, np, params, &a, err);
 	if (rc == 0)
 		rc = gw_conn_query(w->c, qb, np, params, &b, err);
-	if (frozen)
-		;
-	else if (rc == 0)
+	if (!frozen && rc == 0)
 		rc = gw_conn_exec(w->c, "COMMIT", err);
-	else if (gw_conn_exec(w->c, "ROLLBACK", NULL) < 0)
+	else if (!frozen && gw_conn_exec(w->c, "ROLLBACK", NULL) < 0)
 		gw_warn(map->from, "could not roll back a checksum");
 	if (rc == 0) {
 		const char *ca = gw_result_get(a, 0, 0), *cb = gw_result_get(b, 0, 0);

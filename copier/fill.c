@@ -17,14 +17,6 @@
 
 #define MAX_RETRIES 10
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static void keyval_release(struct gw_keyval *v)
 {
 	for (size_t i = 0; i < v->n; i++)
@@ -210,7 +202,7 @@ static int walk_loop(struct gw_walk *w, const struct gw_fill_hooks *h, struct gw
 		rc = h->before_chunk(h->arg, &w->p, err);
 		if (rc < 0)
 			break;
-		t0 = now_ms();
+		t0 = gw_now_ms();
 		/* The chunk's rows count toward progress only once committed. */
 		done = w->p.rows_done;
 		w->p.rows_done += size;
@@ -236,7 +228,7 @@ static int walk_loop(struct gw_walk *w, const struct gw_fill_hooks *h, struct gw
 			break;
 		}
 		retries = 0;
-		w->p.last_ms = now_ms() - t0;
+		w->p.last_ms = gw_now_ms() - t0;
 		{
 			double rate = (double)size * 1000.0 / (w->p.last_ms > 1 ? w->p.last_ms : 1);
 

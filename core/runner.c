@@ -112,14 +112,6 @@ int gw_steps_from_json(const char *text, struct gw_steps *s, struct gw_error *er
 	return rc;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -352,7 +344,7 @@ static char *phase_checkpoint(const struct phase_run *pr, size_t stmt, const cha
 
 static void show_progress(struct phase_run *pr, const struct gw_fill_progress *p)
 {
-	double t = now_ms();
+	double t = gw_now_ms();
 	char pct[16] = "", eta[32] = "";
 
 	/* Nothing to say before the first chunk has given a rate. */
@@ -422,7 +414,7 @@ static int run_fill(struct phase_run *pr, const struct gw_fill *f, const char *r
 {
 	struct gw_fill_hooks h = {pr, fill_before_chunk, fill_checkpoint, NULL, NULL};
 	long target = pr->m->options.chunk_time_ms > 0 ? pr->m->options.chunk_time_ms : 500;
-	double t0 = now_ms();
+	double t0 = gw_now_ms();
 	int rc;
 
 	gw_info(pr->label, "filling '%s' in chunks of about %ld ms", f->table, target);
@@ -430,7 +422,7 @@ static int run_fill(struct phase_run *pr, const struct gw_fill *f, const char *r
 			 &pr->ctx->err);
 	end_line(pr);
 	if (rc == 0)
-		gw_info(pr->label, "filled '%s' (%.1f s)", f->table, (now_ms() - t0) / 1000.0);
+		gw_info(pr->label, "filled '%s' (%.1f s)", f->table, (gw_now_ms() - t0) / 1000.0);
 	return rc;
 }
 
@@ -456,7 +448,7 @@ static int save(struct phase_run *pr, size_t next, size_t n, struct gw_error *er
 static int exec_stmt(struct phase_run *pr, const struct gw_step *st, bool txn, double *since,
 		     double *blocked, struct gw_error *e)
 {
-	double t0 = now_ms();
+	double t0 = gw_now_ms();
 	int rc;
 
 	gw_info(pr->label, "%s", st->sql);
@@ -464,7 +456,7 @@ static int exec_stmt(struct phase_run *pr, const struct gw_step *st, bool txn, d
 		*since = t0;
 	rc = gw_conn_exec(pr->ctx->conn, st->sql, e);
 	if ((st->flags & GW_STEP_LOCKED) && !txn)
-		*blocked += now_ms() - t0;
+		*blocked += gw_now_ms() - t0;
 	return rc;
 }
 
@@ -592,7 +584,7 @@ static int run_unit(struct phase_run *pr, const struct gw_steps *s, size_t k, si
 		if (rc == 0 && txn)
 			rc = gw_conn_exec(ctx->conn, "COMMIT", &e);
 		if (rc == 0 && txn && since >= 0)
-			blocked = now_ms() - since;
+			blocked = gw_now_ms() - since;
 		if (rc == 0 && since >= 0)
 			report_blocked(pr, blocked);
 		if (rc == 0)
@@ -619,7 +611,7 @@ static int run_walk_job(struct phase_run *pr, const struct gw_job *job, const ch
 	char *shadow = gw_shadow_name(job->table, "new");
 	struct gw_capture *cap = NULL;
 	struct gw_shadow_map map;
-	double t0 = now_ms();
+	double t0 = gw_now_ms();
 	long differed = 0;
 	int rc;
 
@@ -650,7 +642,7 @@ static int run_walk_job(struct phase_run *pr, const struct gw_job *job, const ch
 			differed == 1 ? "" : "s", differed == 1 ? "was" : "were");
 	if (rc == 0)
 		gw_info(pr->label, "%s '%s' (%.1f s)", job->kind == GW_JOB_COPY ? "copied" : "verified",
-			job->table, (now_ms() - t0) / 1000.0);
+			job->table, (gw_now_ms() - t0) / 1000.0);
 	if (rc == 0 && cap) {
 		long long applied;
 		double lag;
@@ -811,7 +803,7 @@ static int run_phase(struct gw_ctx *ctx, const struct gw_migration *m, struct gw
 	struct phase_run pr = {.ctx = ctx, .m = m, .p = p, .record = true, .rows_total = -1};
 	struct gw_steps undo = GW_STEPS_INIT;
 	struct resume_point rp;
-	double t0 = now_ms();
+	double t0 = gw_now_ms();
 	long nstatements = 0;
 	char *undo_json = NULL;
 	int rc;
@@ -894,7 +886,7 @@ static int run_phase(struct gw_ctx *ctx, const struct gw_migration *m, struct gw
 				 nstatements ? "completed" : "completed with no work", &ctx->err);
 	if (rc == 0)
 		gw_info(pr.label, "completed (%ld step%s, %.1f s)", nstatements,
-			nstatements == 1 ? "" : "s", (now_ms() - t0) / 1000.0);
+			nstatements == 1 ? "" : "s", (gw_now_ms() - t0) / 1000.0);
 out:
 	capture_close(&pr);
 	gw_steps_release(&rp.steps);

@@ -465,14 +465,6 @@ static int exec_all(struct gw_conn *c, const char *t, const struct gw_steps *ste
 	return rc;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 /* The RENAME, run on a connection of its own while the tables are locked. */
 struct renamer {
 	struct gw_conn *c;
@@ -528,7 +520,7 @@ static int locked_swap(struct gw_conn *c, struct gw_conn *b, const struct swap *
 		rc = gw_conn_exec(c, sql, err);
 	if (rc < 0)
 		goto out;
-	t0 = now_ms();
+	t0 = gw_now_ms();
 	if (cap)
 		rc = gw_capture_sync(cap, true, err);
 	if (rc == 0)
@@ -561,7 +553,7 @@ static int locked_swap(struct gw_conn *c, struct gw_conn *b, const struct swap *
 		rc = GW_ERR_DB;
 	if (started) {
 		pthread_join(th, NULL);
-		*blocked_ms = now_ms() - t0;
+		*blocked_ms = gw_now_ms() - t0;
 		if (rc == 0 && rn.rc < 0) {
 			*err = rn.err;
 			rc = rn.rc;

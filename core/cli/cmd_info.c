@@ -249,8 +249,9 @@ static void print_phase_detail(const char *name, json_t *ph)
 /* What replication captures hold on the server (PostgreSQL slots and their WAL). */
 static int print_held(struct gw_ctx *ctx)
 {
+	const struct gw_stream_ops *ops = gw_stream_ops_of(ctx->conn);
 	struct gw_result *r = NULL;
-	int rc = gw_stream_ops_of(ctx->conn)->held(ctx->conn, &r, &ctx->err);
+	int rc = ops->held ? ops->held(ctx->conn, &r, &ctx->err) : 0;
 
 	for (int i = 0; rc == 0 && r && i < r->nrows; i++)
 		printf("replication slot %s: %s, retains %s of WAL\n", gw_result_get(r, i, 0),

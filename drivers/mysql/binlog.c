@@ -71,14 +71,6 @@ static void followed_release(struct followed *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static int64_t epoch_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int rpl_error(struct gw_stream *s, struct gw_error *err)
 {
 	const char *why = s->rpl ? mariadb_rpl_error(s->rpl) : "";
@@ -368,7 +360,7 @@ static int stream_open(const char *url, struct gw_conn *c, const struct gw_table
 	struct gw_stream *s = gw_calloc(1, sizeof(*s));
 	struct gw_buf b = GW_BUF_INIT;
 	unsigned long off = 0;
-	unsigned int server_id = 0x60000000u | (unsigned int)(epoch_us() & 0xffffff);
+	unsigned int server_id = 0x60000000u | (unsigned int)(gw_epoch_us() & 0xffffff);
 	struct gw_result *r = NULL;
 	int rc;
 
@@ -431,15 +423,13 @@ out:
 	return 0;
 }
 
-static int stream_mark(struct gw_stream *s, struct gw_conn *c, long long seq,
-		       struct gw_error *err)
+static int stream_mark(struct gw_stream *s, long long seq, struct gw_error *err)
 {
 	char *sql = gw_asprintf("INSERT INTO %s (id, seq, at_us) VALUES (1, %lld, %lld) "
 				"ON DUPLICATE KEY UPDATE seq = VALUES(seq), at_us = VALUES(at_us)",
-				s->qrpl, seq, (long long)epoch_us());
+				s->qrpl, seq, (long long)gw_epoch_us());
 	int rc = gw_conn_exec(s->hb, sql, err);
 
-	(void)c;
 	free(sql);
 	return rc;
 }
@@ -501,24 +491,6 @@ static int stream_teardown(struct gw_conn *c, const char *table, struct gw_error
 	return 0;   /* nothing on the server but the state table */
 }
 
-/* The server keeps binlogs by its own retention: godwit holds nothing there. */
-static int stream_held(struct gw_conn *c, struct gw_result **out, struct gw_error *err)
-{
-	(void)c;
-	(void)err;
-	*out = NULL;
-	return 0;
-}
-
-static int stream_sweep(struct gw_conn *c, char *const *tables, size_t n, struct gw_error *err)
-{
-	(void)c;
-	(void)tables;
-	(void)n;
-	(void)err;
-	return 0;
-}
-
 const struct gw_stream_ops gw_mysql_stream = {
 	.setup = stream_setup,
 	.teardown = stream_teardown,
@@ -527,6 +499,4 @@ const struct gw_stream_ops gw_mysql_stream = {
 	.next = stream_next,
 	.confirm = stream_confirm,
 	.close = stream_close,
-	.held = stream_held,
-	.sweep = stream_sweep,
 };

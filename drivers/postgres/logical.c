@@ -45,14 +45,6 @@ struct gw_stream {
 	char *buf;                /* the last frame, from PQgetCopyData */
 };
 
-static int64_t epoch_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The slot's name: lower-case letters, digits and '_', unique per database and table. */
 static void slot_name(const struct gw_conn *c, const char *table, char out[64])
 {
@@ -117,7 +109,7 @@ static int send_status(struct gw_stream *s, struct gw_error *err)
 {
 	unsigned char msg[34];
 	size_t n = gw_pgo_status(msg, s->confirmed, s->confirmed, s->confirmed,
-				 epoch_us() - USEC_2000, false);
+				 gw_epoch_us() - USEC_2000, false);
 
 	if (PQputCopyData(s->repl, (const char *)msg, (int)n) != 1 || PQflush(s->repl) != 0)
 		return repl_error(s, "could not send the standby status", err);
@@ -321,14 +313,12 @@ static int stream_confirm(struct gw_stream *s, const char *pos, struct gw_error 
 	return send_status(s, err);
 }
 
-static int stream_mark(struct gw_stream *s, struct gw_conn *c, long long seq,
-		       struct gw_error *err)
+static int stream_mark(struct gw_stream *s, long long seq, struct gw_error *err)
 {
-	char *content = gw_asprintf("%s %lld %lld", s->slot, seq, (long long)epoch_us());
+	char *content = gw_asprintf("%s %lld %lld", s->slot, seq, (long long)gw_epoch_us());
 	int rc = gw_conn_query(s->marks, "SELECT pg_logical_emit_message(true, '" MARK_PREFIX
 			       "', $1)", 1, (const char *const[]){content}, NULL, err);
 
-	(void)c;
 	free(content);
 	return rc;
 }

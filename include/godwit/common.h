@@ -78,6 +78,9 @@ void *gw_realloc(void *p, size_t n);
 char *gw_strdup(const char *s);      /* NULL in, NULL out */
 char *gw_strndup(const char *s, size_t n);
 char *gw_asprintf(const char *fmt, ...) GW_PRINTF(1, 2);
+/* Monotonic clock in milliseconds, for durations; wall clock in microseconds since the epoch. */
+double gw_now_ms(void);
+long long gw_epoch_us(void);
 /* Bytes of the longest prefix of s of at most max bytes that ends between UTF-8 characters. */
 int gw_utf8_prefix(const char *s, size_t max);
 

@@ -74,8 +74,8 @@ struct gw_stream_ops {
 	 */
 	int (*open)(const char *url, struct gw_conn *c, const struct gw_table_info *t,
 		    const char *pos, struct gw_stream **out, struct gw_error *err);
-	/* Write mark seq (committed at once) so that it comes through the stream. */
-	int (*mark)(struct gw_stream *s, struct gw_conn *c, long long seq, struct gw_error *err);
+	/* Write mark seq (committed at once, on a connection of s) so that it comes through. */
+	int (*mark)(struct gw_stream *s, long long seq, struct gw_error *err);
 	/* The next change, waiting at most timeout_ms (then kind NONE). */
 	int (*next)(struct gw_stream *s, struct gw_change *ch, int timeout_ms, struct gw_error *err);
 	/* Everything up to pos is applied and recorded: the server may let it go. */
@@ -83,8 +83,9 @@ struct gw_stream_ops {
 	void (*close)(struct gw_stream *s);
 	/*
 	 * What godwit holds on the server for the streams of c's database
-	 * (PostgreSQL: its slots; name, active, WAL retained), *out NULL when
-	 * nothing is held there; drop what no capture of tables claims.
+	 * (PostgreSQL: its slots; name, active, WAL retained); drop what no
+	 * capture of tables claims. NULL when the server holds nothing for
+	 * godwit (MariaDB/MySQL keep binlogs by their own retention).
 	 */
 	int (*held)(struct gw_conn *c, struct gw_result **out, struct gw_error *err);
 	int (*sweep)(struct gw_conn *c, char *const *tables, size_t n, struct gw_error *err);
