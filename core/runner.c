@@ -2,6 +2,7 @@
  * The runner: applies and rolls back migrations phase by phase, recording
  * each transition, checkpoint and reverse step in the state store.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ static json_t *step_json(const struct gw_step *st)
 				    json_pack("{s:s, s:s, s:s*}", "kind", gw_job_name((int)st->job->kind),
 					      "table", st->job->table, "capture",
 					      st->job->replication ? "replication" : NULL));
+	if (o && st->done_if)
+		json_object_set_new(o, "done_if", json_string(st->done_if));
 	if (o && st->fill)
 		json_object_set_new(o, "fill",
 				    json_pack("{s:s, s:s, s:s?, s:s?}", "table", st->fill->table, "set",
@@ -82,6 +85,9 @@ static int steps_from_array(json_t *a, struct gw_steps *s, struct gw_error *err)
 			continue;
 		}
 		gw_steps_add(s, (unsigned)flags, gw_strdup(sql));
+		if (json_is_string(json_object_get(v, "done_if")))
+			s->v[s->n - 1].done_if =
+				gw_strdup(json_string_value(json_object_get(v, "done_if")));
 		if (f) {
 			const char *table = json_string_value(json_object_get(f, "table"));
 			const char *set = json_string_value(json_object_get(f, "set"));
@@ -191,7 +197,8 @@ struct phase_run {
 	const struct gw_migration *m;
 	enum gw_phase p;
 	char label[300];
-	bool record;              /* write checkpoints (forward runs) */
+	bool record;              /* write checkpoints */
+	bool undoing;             /* a rollback: its checkpoints are {"rollback": step} */
 	size_t op;                /* operation in progress */
 	const char *steps_json;   /* its forward steps */
 	const char *undo_json;    /* the phase's reverse, this operation included */
@@ -281,7 +288,7 @@ static int obey(struct phase_run *pr, struct gw_error *err)
 	char want[32];
 	int rc;
 
-	if (!pr->record)
+	if (!pr->record || pr->undoing)
 		return 0;
 	for (;;) {
 		if (stop_signal) {
@@ -336,6 +343,8 @@ static int obey(struct phase_run *pr, struct gw_error *err)
 static char *phase_checkpoint(const struct phase_run *pr, size_t stmt, const char *fill,
 			      bool done)
 {
+	if (pr->undoing)
+		return gw_asprintf("{\"rollback\":%zu,\"fill\":%s}", stmt, fill ? fill : "null");
 	if (done)
 		return gw_asprintf("{\"op\":%zu}", pr->op + 1);
 	return gw_asprintf("{\"op\":%zu,\"stmt\":%zu,\"steps\":%s,\"fill\":%s}", pr->op, stmt,
@@ -441,6 +450,41 @@ static int save(struct phase_run *pr, size_t next, size_t n, struct gw_error *er
 }
 
 /*
+ * Tests die here, as kill -9 would, after the Nth statement a run executes
+ * (GODWIT_CRASH_AFTER=N): after the server has done it, before godwit has
+ * recorded it, which is where a crash is the hardest to resume from.
+ */
+static void crash_point(void)
+{
+	static long left = -1;
+
+	if (left < 0) {
+		const char *v = getenv("GODWIT_CRASH_AFTER");
+
+		left = v ? strtol(v, NULL, 10) : 0;
+		if (left <= 0)
+			left = LONG_MAX;
+	}
+	if (--left == 0)
+		raise(SIGKILL);
+}
+
+/* On resume: whether the server applied st before godwit died. */
+static int already_done(struct phase_run *pr, const struct gw_step *st, bool *done,
+			struct gw_error *e)
+{
+	struct gw_result *r = NULL;
+	int rc = gw_conn_query(pr->ctx->conn, st->done_if, 0, NULL, &r, e);
+	const char *v = rc == 0 && r->nrows == 1 ? gw_result_get(r, 0, 0) : NULL;
+
+	*done = v && strcmp(v, "1") == 0;
+	gw_result_free(r);
+	if (*done)
+		gw_info(pr->label, "already applied before the interruption: %s", st->sql);
+	return rc;
+}
+
+/*
  * One statement of a unit. Statements flagged LOCKED block writes while
  * they run (and, in a transaction, until it commits): *since is when the
  * first of them started, *blocked the time of those outside a transaction.
@@ -457,6 +501,7 @@ static int exec_stmt(struct phase_run *pr, const struct gw_step *st, bool txn, d
 	rc = gw_conn_exec(pr->ctx->conn, st->sql, e);
 	if ((st->flags & GW_STEP_LOCKED) && !txn)
 		*blocked += gw_now_ms() - t0;
+	crash_point();
 	return rc;
 }
 
@@ -556,6 +601,13 @@ static int run_unit(struct phase_run *pr, const struct gw_steps *s, size_t k, si
 		for (size_t i = k; rc == 0 && i < j; i++) {
 			struct gw_steps gen = GW_STEPS_INIT;
 
+			if (!s->v[i].job && resumed && s->v[i].done_if) {
+				bool done = false;
+
+				rc = already_done(pr, &s->v[i], &done, &e);
+				if (rc < 0 || done)
+					continue;
+			}
 			if (!s->v[i].job) {
 				rc = exec_stmt(pr, &s->v[i], txn, &since, &blocked, &e);
 				if (rc == GW_ERR_DB_EXISTS && resumed && !txn && i == k) {
@@ -668,7 +720,7 @@ static bool walks(const struct gw_step *st)
  * of transactional statements together on PostgreSQL, every other
  * statement alone. The operator is obeyed between units.
  */
-static int run_steps(struct phase_run *pr, const struct gw_steps *s, size_t from,
+static int run_steps(struct phase_run *pr, const struct gw_steps *s, size_t from, bool resumed,
 		     const char *resume)
 {
 	int rc = 0;
@@ -694,7 +746,7 @@ static int run_steps(struct phase_run *pr, const struct gw_steps *s, size_t from
 			while (!txn && (s->v[k].flags & GW_STEP_LOCKED) && !s->v[k].job && j < s->n &&
 			       (s->v[j].flags & GW_STEP_LOCKED) && !s->v[j].job)
 				j++;
-			rc = run_unit(pr, s, k, j, txn, k == from && from > 0);
+			rc = run_unit(pr, s, k, j, txn, k == from && resumed);
 		}
 		k = j;
 	}
@@ -751,6 +803,7 @@ static int begin(struct gw_ctx *ctx, struct gw_applied_set *a)
 
 /* Where a phase stopped: the operation, and within it the step and fill. */
 struct resume_point {
+	bool undoing;            /* a rollback was interrupted at stmt */
 	size_t op, stmt;
 	struct gw_steps steps;   /* recorded forward steps of op, n 0 if none */
 	char *fill;              /* fill checkpoint text, NULL if none */
@@ -770,8 +823,9 @@ static int parse_checkpoint(const char *text, struct resume_point *rp, struct gw
 		json_decref(o);
 		return gw_error_set(err, GW_ERR_STATE, "phase checkpoint is not valid: %s", text);
 	}
+	rp->undoing = json_object_get(o, "rollback") != NULL;
 	rp->op = (size_t)json_integer_value(json_object_get(o, "op"));
-	rp->stmt = (size_t)json_integer_value(json_object_get(o, "stmt"));
+	rp->stmt = (size_t)json_integer_value(json_object_get(o, rp->undoing ? "rollback" : "stmt"));
 	steps = json_object_get(o, "steps");
 	fill = json_object_get(o, "fill");
 	if (json_is_array(steps))
@@ -813,6 +867,12 @@ static int run_phase(struct gw_ctx *ctx, const struct gw_migration *m, struct gw
 	if (a->state[p] == GW_STATE_RUNNING || a->state[p] == GW_STATE_FAILED ||
 	    a->state[p] == GW_STATE_PAUSED) {
 		rc = parse_checkpoint(a->checkpoint[p], &rp, &ctx->err);
+		if (rc == 0 && rp.undoing) {
+			rc = gw_error_set(&ctx->err, GW_ERR_STATE,
+					  "%s: its rollback was interrupted at step %zu", pr.label,
+					  rp.stmt + 1);
+			gw_error_hint(&ctx->err, "finish it first: godwit rollback %s", m->id);
+		}
 		if (rc == 0 && a->undo[p])
 			rc = gw_steps_from_json(a->undo[p], &undo, &ctx->err);
 		if (rc < 0)
@@ -859,7 +919,16 @@ static int run_phase(struct gw_ctx *ctx, const struct gw_migration *m, struct gw
 			pr.steps_json = steps_json;
 			pr.undo_json = undo_json;
 			pr.rows_total = live ? live->row_estimate : -1;
-			rc = run_steps(&pr, &fwd, resumed ? rp.stmt : 0, resumed ? rp.fill : NULL);
+			/*
+			 * The plan is recorded before its first statement runs: a
+			 * DDL statement cannot be undone by a crash, and planning
+			 * again from the half-changed table would refuse it.
+			 */
+			if (!resumed)
+				rc = save(&pr, 0, fwd.n, &ctx->err);
+			if (rc == 0)
+				rc = run_steps(&pr, &fwd, resumed ? rp.stmt : 0, resumed,
+					       resumed ? rp.fill : NULL);
 			nstatements += (long)fwd.n;
 		}
 		free(steps_json);
@@ -1090,11 +1159,15 @@ out:
 static int rollback_phase(struct gw_ctx *ctx, const struct gw_migration *m,
 			  const struct gw_applied *r, enum gw_phase p)
 {
-	char label[300];
+	struct phase_run pr = {.ctx = ctx, .m = m, .p = p, .record = true, .undoing = true,
+			       .rows_total = -1};
+	const char *label = pr.label;
 	struct gw_steps steps = GW_STEPS_INIT;
+	struct resume_point rp;
 	int rc = 0;
 
-	snprintf(label, sizeof(label), "%s:%s", m->id, gw_phase_name((int)p));
+	snprintf(pr.label, sizeof(pr.label), "%s:%s", m->id, gw_phase_name((int)p));
+	memset(&rp, 0, sizeof(rp));
 	if (r->state[p] == GW_STATE_PENDING || r->state[p] == GW_STATE_ROLLED_BACK)
 		return 0;
 	if (!gw_phase_may_rollback(r->state, p)) {
@@ -1130,17 +1203,27 @@ static int rollback_phase(struct gw_ctx *ctx, const struct gw_migration *m,
 				   : "give the operation a \"down\" with the SQL that undoes it");
 		rc = GW_ERR_NO_INVERSE;
 	}
+	if (rc == 0)
+		rc = parse_checkpoint(r->checkpoint[p], &rp, &ctx->err);
 	if (rc < 0)
 		goto out;
-	if (steps.n)
+	if (!rp.undoing)
+		rp.stmt = 0;
+	if (rp.undoing)
+		gw_info(label, "resuming the rollback at step %zu of %zu", rp.stmt + 1, steps.n);
+	else if (steps.n)
 		gw_info(label, "rolling back (%zu statement%s)", steps.n, steps.n == 1 ? "" : "s");
-	{
-		struct phase_run pr = {.ctx = ctx, .m = m, .p = p, .rows_total = -1};
-
-		snprintf(pr.label, sizeof(pr.label), "%s", label);
-		rc = run_steps(&pr, &steps, 0, NULL);
-		capture_close(&pr);
-	}
+	/*
+	 * Until it ends, the phase is failed and its checkpoint says how far
+	 * the rollback got: run again, it goes on from there.
+	 */
+	rc = gw_store_transition(&ctx->store, m->id, p, GW_STATE_FAILED,
+				 "its rollback did not finish", NULL, "rolling back", &ctx->err);
+	if (rc == 0 && !rp.undoing)
+		rc = save(&pr, 0, steps.n, &ctx->err);
+	if (rc == 0)
+		rc = run_steps(&pr, &steps, rp.stmt, rp.undoing, rp.fill);
+	capture_close(&pr);
 	if (rc < 0) {
 		struct gw_error ignored = GW_ERROR_INIT;
 
@@ -1155,6 +1238,8 @@ static int rollback_phase(struct gw_ctx *ctx, const struct gw_migration *m,
 		rc = gw_store_checkpoint(&ctx->store, m->id, p, "", "[]", &ctx->err);
 out:
 	gw_steps_release(&steps);
+	gw_steps_release(&rp.steps);
+	free(rp.fill);
 	return rc;
 }
 
@@ -1356,7 +1441,7 @@ int gw_run_cleanup(struct gw_ctx *ctx, size_t rev)
 		rc = gw_store_event(&ctx->store, m->id, GW_PHASE_CONTRACT, "completed", "completed",
 				    "cleanup", &ctx->err);
 	if (rc == 0)
-		rc = run_steps(&pr, &steps, 0, NULL);
+		rc = run_steps(&pr, &steps, 0, false, NULL);
 	if (rc == 0)
 		gw_info(pr.label, "dropped what was kept for revert");
 out:

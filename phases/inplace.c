@@ -267,6 +267,28 @@ static void index_rename(struct gw_buf *b, const struct gw_dialect *d, const cha
 	d->ident(b, to);
 }
 
+/*
+ * MariaDB/MySQL run DDL outside transactions: for a rename, which cannot
+ * run twice, the query a resumed run asks whether it went through (the
+ * name it renames is gone). PostgreSQL needs none: its DDL commits with
+ * the checkpoint.
+ */
+static void done_when_gone(struct gw_steps *out, const struct gw_dialect *d, const char *table,
+			   const char *name, bool index)
+{
+	struct gw_buf b = GW_BUF_INIT;
+
+	if (d->id == GW_DIALECT_POSTGRES)
+		return;
+	gw_buf_printf(&b, "SELECT COUNT(*) = 0 FROM information_schema.%s WHERE "
+			  "table_schema = DATABASE() AND table_name = ",
+		      index ? "statistics" : "columns");
+	d->literal(&b, table);
+	gw_buf_printf(&b, " AND %s = ", index ? "index_name" : "column_name");
+	d->literal(&b, name);
+	out->v[out->n - 1].done_if = gw_buf_detach(&b);
+}
+
 /* PostgreSQL: one transaction of short statements. */
 static void contract_pg(const struct gw_phase_req *req, const struct change *c,
 			struct gw_steps *out)
@@ -420,6 +442,9 @@ static void contract_mysql(const struct gw_phase_req *req, const struct change *
 	/* Refused, rather than a table copy while everyone waits. */
 	gw_buf_puts(&b, ", ALGORITHM=NOCOPY");
 	gw_steps_add(out, 0, gw_buf_detach(&b));
+	/* it drops the old column, or gives the new one's temporary name up */
+	done_when_gone(out, d, c->table,
+		       req->op->kind == GW_OP_RENAME_COLUMN ? c->old_col : c->new_col, false);
 	gw_steps_add(out, 0, gw_strdup("UNLOCK TABLES"));
 	for (size_t i = first; i < out->n; i++)
 		out->v[i].flags |= GW_STEP_LOCKED;
@@ -454,8 +479,10 @@ static int contract_undo(const struct gw_phase_req *req, const struct change *c,
 		return GW_ERR_NO_INVERSE;
 	}
 	def.type = c->was->type;
-	if (req->op->kind == GW_OP_ALTER_COLUMN)
+	if (req->op->kind == GW_OP_ALTER_COLUMN) {
 		d->rename_column(out, c->table, c->old_col, c->new_col, NULL);
+		done_when_gone(out, d, c->table, c->old_col, false);
+	}
 	if (d->id == GW_DIALECT_POSTGRES) {
 		d->add_column(out, c->table, &def);
 	} else {
@@ -487,6 +514,7 @@ static int contract_undo(const struct gw_phase_req *req, const struct change *c,
 			gw_buf_puts(&b, ", LOCK=NONE");
 		}
 		gw_steps_add(out, 0, gw_buf_detach(&b));
+		done_when_gone(out, d, c->table, ix->name, true);
 		free(copy);
 	}
 	d->ident(&set, c->new_col);

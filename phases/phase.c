@@ -87,17 +87,22 @@ bool gw_phase_may_rollback(const enum gw_state *states, enum gw_phase p)
 	return true;
 }
 
-void gw_steps_add(struct gw_steps *s, unsigned flags, char *sql_owned)
+static struct gw_step *step_new(struct gw_steps *s)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 8;
 		s->v = gw_realloc(s->v, s->cap * sizeof(*s->v));
 	}
-	s->v[s->n].sql = sql_owned;
-	s->v[s->n].flags = flags;
-	s->v[s->n].fill = NULL;
-	s->v[s->n].job = NULL;
-	s->n++;
+	memset(&s->v[s->n], 0, sizeof(s->v[0]));
+	return &s->v[s->n++];
+}
+
+void gw_steps_add(struct gw_steps *s, unsigned flags, char *sql_owned)
+{
+	struct gw_step *st = step_new(s);
+
+	st->sql = sql_owned;
+	st->flags = flags;
 }
 
 struct gw_fill *gw_fill_new(const char *table, const char *set, const char *where,
@@ -145,11 +150,8 @@ void gw_steps_add_fill(struct gw_steps *s, const struct gw_dialect *d, const cha
 
 void gw_steps_append(struct gw_steps *to, struct gw_steps *from)
 {
-	for (size_t i = 0; i < from->n; i++) {
-		gw_steps_add(to, from->v[i].flags, from->v[i].sql);
-		to->v[to->n - 1].fill = from->v[i].fill;
-		to->v[to->n - 1].job = from->v[i].job;
-	}
+	for (size_t i = 0; i < from->n; i++)
+		*step_new(to) = from->v[i];
 	free(from->v);
 	memset(from, 0, sizeof(*from));
 }
@@ -199,6 +201,7 @@ void gw_steps_release(struct gw_steps *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].sql);
+		free(s->v[i].done_if);
 		fill_free(s->v[i].fill);
 		if (s->v[i].job)
 			free(s->v[i].job->table);

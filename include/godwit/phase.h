@@ -98,6 +98,13 @@ struct gw_step {
 	unsigned flags;         /* GW_STEP_* */
 	struct gw_fill *fill;   /* owned, NULL for a plain statement */
 	struct gw_job *job;     /* owned, NULL unless a job */
+	/*
+	 * Owned, may be NULL: a query that gives 1 once the statement has
+	 * taken effect. A resumed run skips the statement then: a statement
+	 * that cannot run twice may have been applied by the server after
+	 * godwit died waiting for it (DDL on MariaDB is not transactional).
+	 */
+	char *done_if;
 };
 
 struct gw_steps {
