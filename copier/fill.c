@@ -126,7 +126,8 @@ void gw_walk_range(struct gw_buf *b, const struct gw_walk *w, const struct gw_ke
  * Where the next chunk ends: the key of the size-th row after lo, or hi
  * when fewer rows are left. *last is set when the chunk reaches hi.
  */
-static int chunk_end(struct gw_walk *w, struct gw_keyval *end, bool *last, struct gw_error *err)
+static int chunk_end(struct gw_walk *w, long size, struct gw_keyval *end, bool *last,
+		     struct gw_error *err)
 {
 	struct gw_buf b = GW_BUF_INIT;
 	const char **params = gw_calloc(4 * w->key.n + 1, sizeof(char *));
@@ -140,7 +141,7 @@ static int chunk_end(struct gw_walk *w, struct gw_keyval *end, bool *last, struc
 	gw_walk_range(&b, w, &w->hi, &np, params);
 	gw_buf_puts(&b, " ORDER BY ");
 	gw_sql_ident_list(&b, w->d, w->key.n, w->key.cols);
-	gw_buf_printf(&b, " LIMIT 1 OFFSET %ld", w->chunker.size - 1);
+	gw_buf_printf(&b, " LIMIT 1 OFFSET %ld", size - 1);
 	rc = gw_conn_query(w->c, b.data, np, params, &r, err);
 	if (rc == 0) {
 		*last = r->nrows == 0;
@@ -189,24 +190,33 @@ static void sleep_ms(long ms)
 static int walk_loop(struct gw_walk *w, const struct gw_fill_hooks *h, struct gw_error *err)
 {
 	struct gw_keyval end = {0, NULL};
+	double prev = -1;   /* when the last chunk ended: the rate counts the waits too */
 	int retries = 0, rc = 0;
 
 	for (;;) {
 		struct gw_error e = GW_ERROR_INIT;
 		bool last = false;
 		double t0;
-		long size = w->chunker.size;
+		long size;
 		long long done;
 
-		w->p.chunk = size;
+		w->p.chunk = w->chunker.size;
+		w->p.target_ms = 0;
+		w->p.max_chunk = 0;
 		rc = h->before_chunk(h->arg, &w->p, err);
 		if (rc < 0)
 			break;
+		if (w->p.target_ms > 0)
+			w->chunker.target_ms = w->p.target_ms;
+		size = w->chunker.size;
+		if (w->p.max_chunk > 0 && size > w->p.max_chunk)
+			size = w->p.max_chunk;
+		w->p.chunk = size;
 		t0 = gw_now_ms();
 		/* The chunk's rows count toward progress only once committed. */
 		done = w->p.rows_done;
 		w->p.rows_done += size;
-		rc = chunk_end(w, &end, &last, &e);
+		rc = chunk_end(w, size, &end, &last, &e);
 		/* The last chunk holds fewer rows than its size: do not count past the estimate. */
 		if (rc == 0 && last && w->p.rows_total > 0 && w->p.rows_done > w->p.rows_total)
 			w->p.rows_done = w->p.rows_total > w->p.rows_done - size ? w->p.rows_total
@@ -230,8 +240,10 @@ static int walk_loop(struct gw_walk *w, const struct gw_fill_hooks *h, struct gw
 		retries = 0;
 		w->p.last_ms = gw_now_ms() - t0;
 		{
-			double rate = (double)size * 1000.0 / (w->p.last_ms > 1 ? w->p.last_ms : 1);
+			double now = gw_now_ms(), span = prev >= 0 ? now - prev : w->p.last_ms;
+			double rate = (double)size * 1000.0 / (span > 1 ? span : 1);
 
+			prev = now;
 			w->p.rows_per_s = w->p.rows_per_s > 0 ? 0.7 * w->p.rows_per_s + 0.3 * rate
 							      : rate;
 		}

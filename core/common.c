@@ -1,6 +1,7 @@
 /*
  * Errors, exit codes and allocation that never returns NULL.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 
 #include "godwit/common.h"
+#include "godwit/log.h"
 
 static const struct {
 	int code;
@@ -190,3 +192,80 @@ long long gw_epoch_us(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+long long gw_days_from_civil(int year, int month, int day)
+{
+	/*
+	 * Howard Hinnant's days_from_civil: years start in March, so the leap
+	 * day is the last day of its year, and 400-year eras repeat exactly.
+	 */
+	long long y = (long long)year - (month <= 2);
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	long long yoe = y - era * 400;
+	long long doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+/* "2026-11-23T21:59:58Z" or epoch seconds into *t; -1 if it is neither. */
+static int parse_utc(const char *v, time_t *t)
+{
+	static const char pattern[] = "dddd-dd-ddTdd:dd:ddZ";
+	int y, mo, d, h, mi, sec;
+	struct tm tm;
+	size_t i;
+
+	if (v[0] && strspn(v, "0123456789") == strlen(v) && strlen(v) <= 12) {
+		*t = (time_t)strtoll(v, NULL, 10);
+		return 0;
+	}
+	if (strlen(v) != sizeof(pattern) - 1)
+		return -1;
+	for (i = 0; pattern[i]; i++)
+		if (pattern[i] == 'd' ? !isdigit((unsigned char)v[i]) : v[i] != pattern[i])
+			return -1;
+	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6 || mo < 1 ||
+	    mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	*t = (time_t)(gw_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+	/* 2026-02-30 would silently be March 2: refuse it. */
+	if (!gmtime_r(t, &tm) || tm.tm_mday != d)
+		return -1;
+	return 0;
+}
+
+static struct {
+	bool read;       /* GODWIT_FAKE_NOW was looked at */
+	bool fake;       /* and holds a valid time */
+	time_t base;     /* that time */
+	double start_ms; /* gw_now_ms() at the first call */
+} fake_clock;
+
+time_t gw_clock_now(void)
+{
+	if (!fake_clock.read) {
+		const char *v = getenv("GODWIT_FAKE_NOW");
+
+		fake_clock.read = true;
+		if (v && v[0]) {
+			fake_clock.fake = parse_utc(v, &fake_clock.base) == 0;
+			fake_clock.start_ms = gw_now_ms();
+			if (!fake_clock.fake)
+				gw_warn(NULL,
+					"ignoring GODWIT_FAKE_NOW '%s': want a UTC time such as "
+					"2026-11-23T21:59:58Z or epoch seconds",
+					v);
+		}
+	}
+	if (!fake_clock.fake)
+		return time(NULL);
+	return fake_clock.base + (time_t)((gw_now_ms() - fake_clock.start_ms) / 1000.0);
+}
+
+#ifdef GW_UNIT_TEST
+void gw_clock_reset(void)
+{
+	memset(&fake_clock, 0, sizeof(fake_clock));
+}
+#endif

@@ -22,12 +22,19 @@ static const struct gw_cmd commands[] = {
 	 "  --id ID   revision id (default: next number and a slug of MESSAGE)"},
 	{"merge", cmd_merge, FILES, "godwit merge REV REV... -m MESSAGE [--id ID]",
 	 "Write a merge revision whose parents are the given revisions."},
-	{"up", cmd_up, LOCK, "godwit up [TARGET]",
-	 "Run every pending phase up to TARGET (default head; heads; +N; REV; REV:PHASE)."},
+	{"up", cmd_up, LOCK, "godwit up [TARGET] [--listen ADDR [--token-file FILE]]",
+	 "Run every pending phase up to TARGET (default head; heads; +N; REV; REV:PHASE).\n"
+	 "  --listen ADDR       serve the HTTP control API while running (see serve)\n"
+	 "  --token-file FILE   the bearer token its POST requests need\n"
+	 "  --until-window-ends as for backfill\n"
+	 "expand, backfill, contract, start and complete take the same options."},
 	{"expand", cmd_expand, LOCK, "godwit expand [TARGET]",
 	 "Run the expand phase of each pending migration up to TARGET."},
-	{"backfill", cmd_backfill, LOCK, "godwit backfill [TARGET]",
-	 "Run the backfill phase of each pending migration up to TARGET."},
+	{"backfill", cmd_backfill, LOCK, "godwit backfill [TARGET] [--until-window-ends]",
+	 "Run the backfill phase of each pending migration up to TARGET.\n"
+	 "  --until-window-ends   when the migration's schedule window closes, stop (paused)\n"
+	 "                        and exit with status 4 instead of waiting for the next one\n"
+	 "                        (also taken by up and start)"},
 	{"contract", cmd_contract, LOCK, "godwit contract [TARGET]",
 	 "Run the contract phase of each pending migration up to TARGET."},
 	{"start", cmd_start, LOCK, "godwit start [TARGET]",
@@ -52,6 +59,17 @@ static const struct gw_cmd commands[] = {
 	 "A paused phase stays paused, across runner restarts, until resumed."},
 	{"resume", cmd_resume, STORE, "godwit resume REV[:PHASE]",
 	 "Lift a pause: a waiting runner goes on within a second; otherwise run again."},
+	{"throttle", cmd_throttle, STORE,
+	 "godwit throttle REV[:PHASE] [--rate N] [--chunk-time MS] [--max-lag S] [--max-load N]"
+	 " [--reset]",
+	 "Change the copy's limits live, over the migration file's options; a running\n"
+	 "runner applies them before its next chunk. 0 lifts a limit.\n"
+	 "  --rate N          rows per second\n"
+	 "  --chunk-time MS   target time of a chunk\n"
+	 "  --max-lag S       seconds of lag of the worst replica (e.g. 1.5)\n"
+	 "  --max-load N      Threads_running (MariaDB/MySQL), active backends (PostgreSQL)\n"
+	 "                    or the file's load_query\n"
+	 "  --reset           back to the file's options (with others: then set those)"},
 	{"current", cmd_current, STORE, "godwit current",
 	 "Show the applied heads, and any migration with phases in flight."},
 	{"history", cmd_history, FILES, "godwit history [--verbose]",
@@ -65,6 +83,14 @@ static const struct gw_cmd commands[] = {
 	 "why it waits, operator control.\n"
 	 "  --json    machine-readable output\n"
 	 "  --watch   refresh every second until interrupted"},
+	{"serve", cmd_serve, FILES, "godwit serve [--listen ADDR] [--token-file FILE]",
+	 "Serve status and control over HTTP until SIGINT/SIGTERM, through the state store.\n"
+	 "  GET /          status page            GET /metrics   Prometheus text format\n"
+	 "  GET /status    as status --json       POST /pause, /resume, /throttle (JSON body)\n"
+	 "  --listen ADDR       HOST:PORT or unix:/PATH (default 127.0.0.1:7878); a host\n"
+	 "                      other than loopback needs a token\n"
+	 "  --token-file FILE   the bearer token every POST must send (default: the\n"
+	 "                      GODWIT_HTTP_TOKEN variable); without one, POSTs are refused"},
 	{"plan", cmd_plan, FILES, "godwit plan [TARGET] [--offline --dialect mysql|postgres]",
 	 "Print the SQL of every phase up to TARGET without running it.\n"
 	 "  --offline          do not connect; assume nothing is applied\n"

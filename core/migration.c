@@ -32,6 +32,7 @@ enum ftype {
 	F_IDENTS,      /* non-empty list of identifiers -> char ** at off, count at off2 */
 	F_ID,          /* migration id -> char * */
 	F_IDS,         /* list of migration ids, maybe empty -> as F_IDENTS */
+	F_TEXTS,       /* non-empty list of non-empty strings -> as F_IDENTS */
 	F_OBJECT,      /* nested object parsed by table aux into base + off */
 	F_COLUMN,      /* column object -> struct gw_column_def */
 	F_COLUMNS,     /* non-empty list of column objects -> array at off, count at off2 */
@@ -219,6 +220,12 @@ static const struct field op_rows[] = {
 #undef OP
 
 #define OPT(f) offsetof(struct gw_options, f)
+static const struct field schedule_rows[] = {
+	{ANY_KIND, "windows", F_TEXTS, OPT(windows), OPT(nwindows), REQUIRED, NULL},
+	{ANY_KIND, "timezone", F_TEXT, OPT(timezone), 0, 0, NULL},
+};
+static const struct table schedule_table = {schedule_rows, GW_ARRAY_SIZE(schedule_rows)};
+
 static const struct field options_rows[] = {
 	{ANY_KIND, "strategy", F_ENUM, OPT(strategy), 0, 0, strategy_values},
 	{ANY_KIND, "capture", F_ENUM, OPT(capture), 0, 0, capture_values},
@@ -226,6 +233,12 @@ static const struct field options_rows[] = {
 	{ANY_KIND, "max_rate_rows", F_INT, OPT(max_rate_rows), 0, 0, &max_rate_range},
 	{ANY_KIND, "on_duplicate", F_ENUM, OPT(on_duplicate), 0, 0, on_duplicate_values},
 	{ANY_KIND, "postpone_cutover", F_BOOL, OPT(postpone_cutover), 0, 0, NULL},
+	{ANY_KIND, "max_lag_ms", F_INT, OPT(max_lag_ms), 0, 0, &max_rate_range},
+	{ANY_KIND, "replicas", F_TEXTS, OPT(replicas), OPT(nreplicas), 0, NULL},
+	{ANY_KIND, "max_load", F_INT, OPT(max_load), 0, 0, &max_rate_range},
+	{ANY_KIND, "load_query", F_EXPR, OPT(load_query), 0, 0, NULL},
+	{ANY_KIND, "throttle_flag_file", F_TEXT, OPT(throttle_flag_file), 0, 0, NULL},
+	{ANY_KIND, "schedule", F_OBJECT, 0, 0, 0, &schedule_table},
 };
 #undef OPT
 static const struct table options_table = {options_rows, GW_ARRAY_SIZE(options_rows)};
@@ -382,9 +395,10 @@ static int get_int(struct ctx *c, const struct field *f, const json_t *v, long *
  * A list of identifiers (or of migration ids when ids). The count is set
  * before the items so that a failure half-way leaves nothing unowned.
  */
-static int get_list(struct ctx *c, const char *field, const json_t *v, bool ids, char ***out,
-		    size_t *nout)
+static int get_list(struct ctx *c, const char *field, const json_t *v, enum ftype kind,
+		    char ***out, size_t *nout)
 {
+	bool ids = kind == F_IDS;
 	size_t n;
 	const char *why;
 
@@ -409,6 +423,9 @@ static int get_list(struct ctx *c, const char *field, const json_t *v, bool ids,
 				return fail(c, field,
 					    "item %zu: invalid migration id '%s' (expected letters, digits and '_')",
 					    i, json_string_value(item));
+		} else if (kind == F_TEXTS) {
+			if (!json_is_string(item) || !*json_string_value(item))
+				return fail(c, field, "item %zu: expected a non-empty string", i);
 		} else if ((why = ident_problem(item)) != NULL) {
 			return fail(c, field, "item %zu: %s", i, why);
 		}
@@ -653,7 +670,8 @@ static int parse_value(struct ctx *c, const struct field *f, json_t *v, void *ba
 		return get_int(c, f, v, AT(base, f->off, long));
 	case F_IDENTS:
 	case F_IDS:
-		return get_list(c, f->name, v, f->type == F_IDS, AT(base, f->off, char **),
+	case F_TEXTS:
+		return get_list(c, f->name, v, f->type, AT(base, f->off, char **),
 				AT(base, f->off2, size_t));
 	case F_ID:
 		if (!json_is_string(v))
@@ -1112,6 +1130,11 @@ void gw_migration_release(struct gw_migration *m)
 	free(m->options.strategy);
 	free(m->options.capture);
 	free(m->options.on_duplicate);
+	free(m->options.load_query);
+	free_strv(m->options.replicas, m->options.nreplicas);
+	free(m->options.throttle_flag_file);
+	free_strv(m->options.windows, m->options.nwindows);
+	free(m->options.timezone);
 	free(m->path);
 	memset(m, 0, sizeof(*m));
 }

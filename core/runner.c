@@ -19,6 +19,7 @@
 #include "godwit/runner.h"
 #include "godwit/shadow.h"
 #include "godwit/stream.h"
+#include "godwit/throttle.h"
 
 #define LOCK_RETRIES 5
 
@@ -208,6 +209,10 @@ struct phase_run {
 	bool line_open;           /* a progress line is on the terminal */
 	struct gw_capture *cap;   /* replication capture open for cap_table, or NULL */
 	char *cap_table;
+	struct gw_throttle *th;   /* of the copy, made at its first chunk */
+	struct gw_limits live;    /* set by an operator, read with the control row */
+	struct gw_limits lim;     /* in force */
+	struct gw_throttle_state ts;  /* the last look at the signals */
 };
 
 static void capture_close(struct phase_run *pr)
@@ -299,7 +304,8 @@ static int obey(struct phase_run *pr, struct gw_error *err)
 						  pr->label, (int)stop_signal);
 			return rc;
 		}
-		rc = gw_store_desired(&pr->ctx->store, pr->m->id, pr->p, want, sizeof(want), err);
+		rc = gw_store_desired(&pr->ctx->store, pr->m->id, pr->p, want, sizeof(want), &pr->live,
+				      err);
 		if (rc < 0)
 			return rc;
 		if (strcmp(want, "stop") == 0) {
@@ -322,7 +328,8 @@ static int obey(struct phase_run *pr, struct gw_error *err)
 			paused = true;
 		}
 		rc = gw_store_progress(&pr->ctx->store, pr->m->id, pr->p, NULL, NULL,
-				       &(struct gw_progress){-1, -1, "{\"waiting\":\"paused by operator\"}"},
+				       &(struct gw_progress){-1, -1, "{\"throttle\":\"paused\","
+								     "\"waiting\":\"paused by operator\"}"},
 				       err);
 		if (rc < 0)
 			return rc;
@@ -380,13 +387,98 @@ static void show_progress(struct phase_run *pr, const struct gw_fill_progress *p
 	}
 }
 
-/* Before each chunk: the progress so far (rate included), the operator, the stream. */
-static int fill_before_chunk(void *arg, const struct gw_fill_progress *p, struct gw_error *err)
+/* What status shows of a copy: its progress, the capture, the throttle. */
+static char *progress_json(struct phase_run *pr, const struct gw_fill_progress *p)
 {
+	json_t *o = json_pack("{s:f, s:I, s:f, s:I}", "rate", p->rows_per_s, "chunk",
+			      (json_int_t)p->chunk, "chunk_ms", p->last_ms, "retries",
+			      (json_int_t)p->retries);
+	char *text;
+
+	if (pr->cap) {
+		long long applied;
+		double lag;
+
+		gw_capture_stats(pr->cap, &applied, &lag);
+		json_object_set_new(o, "applied", json_integer(applied));
+		json_object_set_new(o, "lag_ms", json_integer((json_int_t)lag));
+	}
+	if (pr->th)
+		gw_throttle_json(pr->th, &pr->lim, &pr->ts, o);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+/*
+ * Wait while the operator pauses or any throttle signal says so (see
+ * godwit/throttle.h), saying why; set the next chunk's target time and
+ * size cap. Outside the schedule window with --until-window-ends: stop,
+ * paused, exit 4.
+ */
+static int throttle(struct phase_run *pr, struct gw_fill_progress *p, struct gw_error *err)
+{
+	double since = -1, shown = 0, now;
+	int rc = 0;
+
+	if (!pr->th)
+		rc = gw_throttle_new(&pr->th, pr->m, pr->ctx->conn, &pr->ctx->store,
+				     pr->ctx->database_url, err);
+	while (rc == 0) {
+		rc = obey(pr, err);
+		if (rc < 0)
+			break;
+		gw_throttle_limits(&pr->m->options, &pr->live, &pr->lim);
+		gw_throttle_check(pr->th, &pr->lim, p->rows_done, &pr->ts);
+		p->target_ms = (double)pr->lim.chunk_time_ms;
+		p->max_chunk = pr->ts.max_chunk;
+		if (pr->ts.kind == GW_THROTTLE_NONE)
+			break;
+		if (pr->ts.kind == GW_THROTTLE_SCHEDULE && pr->ctx->until_window_ends) {
+			rc = set_state(pr, GW_STATE_PAUSED, "outside the schedule window");
+			if (rc == 0) {
+				rc = gw_error_set(err, GW_ERR_INTERRUPTED, "%s: %s", pr->label,
+						  pr->ts.reason);
+				gw_error_hint(err, "run again in the next window: it resumes where it "
+						   "stopped");
+			}
+			break;
+		}
+		now = gw_now_ms();
+		if (since < 0) {
+			since = now;
+			if (pr->ts.kind != GW_THROTTLE_RATE) {
+				end_line(pr);
+				gw_info(pr->label, "waiting: %s", pr->ts.reason);
+			}
+		}
+		/* rate waits are short and many: status shows them at the next chunk */
+		if (pr->ts.kind != GW_THROTTLE_RATE && now - shown >= 1000) {
+			char *json = progress_json(pr, p);
+
+			shown = now;
+			rc = gw_store_progress(&pr->ctx->store, pr->m->id, pr->p, NULL, NULL,
+					       &(struct gw_progress){-1, -1, json}, err);
+			free(json);
+		}
+		/* the stream is never throttled: apply it while the copy waits */
+		if (rc == 0)
+			rc = capture_sync(pr, err);
+		sleep_ms((long)(pr->ts.wait_ms < 250 ? pr->ts.wait_ms + 1 : 250));
+	}
+	if (rc == 0 && since >= 0 && gw_now_ms() - since >= 1000)
+		gw_info(pr->label, "going on after waiting %.1f s", (gw_now_ms() - since) / 1000.0);
+	return rc;
+}
+
+/* Before each chunk: the progress so far (rate included), the operator, the throttle, the stream. */
+static int fill_before_chunk(void *arg, struct gw_fill_progress *p, struct gw_error *err)
+{
+	struct phase_run *pr = arg;
 	int rc;
 
-	show_progress(arg, p);
-	rc = obey(arg, err);
+	show_progress(pr, p);
+	rc = pr->record && !pr->undoing ? throttle(pr, p, err) : 0;
 	return rc == 0 ? capture_sync(arg, err) : rc;
 }
 
@@ -400,18 +492,7 @@ static int fill_checkpoint(void *arg, const char *ckpt, const struct gw_fill_pro
 	if (!pr->record)
 		return 0;
 	text = phase_checkpoint(pr, pr->stmt, ckpt, false);
-	if (pr->cap) {
-		long long applied;
-		double lag;
-
-		gw_capture_stats(pr->cap, &applied, &lag);
-		json = gw_asprintf("{\"rate\":%.0f,\"chunk\":%ld,\"chunk_ms\":%.0f,\"retries\":%ld,"
-				   "\"applied\":%lld,\"lag_ms\":%.0f}",
-				   p->rows_per_s, p->chunk, p->last_ms, p->retries, applied, lag);
-	} else {
-		json = gw_asprintf("{\"rate\":%.0f,\"chunk\":%ld,\"chunk_ms\":%.0f,\"retries\":%ld}",
-				   p->rows_per_s, p->chunk, p->last_ms, p->retries);
-	}
+	json = progress_json(pr, p);
 	rc = gw_store_progress(&pr->ctx->store, pr->m->id, pr->p, text, pr->undo_json,
 			       &(struct gw_progress){p->rows_done, p->rows_total, json}, err);
 	free(json);
@@ -958,6 +1039,7 @@ static int run_phase(struct gw_ctx *ctx, const struct gw_migration *m, struct gw
 			nstatements == 1 ? "" : "s", (gw_now_ms() - t0) / 1000.0);
 out:
 	capture_close(&pr);
+	gw_throttle_free(pr.th);
 	gw_steps_release(&rp.steps);
 	free(rp.fill);
 	free(undo_json);
@@ -1031,6 +1113,11 @@ static int preflight(struct gw_ctx *ctx, const struct gw_applied_set *a, const s
 	for (size_t k = 0; rc == 0 && k < n; k++) {
 		const struct gw_migration *m = ctx->graph.node[order[k]];
 		bool fresh = !gw_applied_touched(gw_applied_find(a, m->id));
+		struct gw_throttle *th = NULL;
+
+		/* its throttling options: schedule, replicas */
+		rc = gw_throttle_new(&th, m, ctx->conn, &ctx->store, ctx->database_url, &ctx->err);
+		gw_throttle_free(th);
 
 		for (size_t i = 0; rc == 0 && i < m->nops; i++) {
 			const struct gw_op *op = &m->ops[i];

@@ -13,6 +13,10 @@
 #include "godwit/driver.h"
 #include "godwit/state.h"
 
+/* What replicas read to measure their lag: the time of godwit's last write (µs). */
+#define PG_HEARTBEAT "CREATE TABLE IF NOT EXISTS {heartbeat} (id int PRIMARY KEY, ts_us bigint NOT NULL)"
+#define MY_HEARTBEAT PG_HEARTBEAT " ENGINE=InnoDB"
+
 static const char *const pg_ddl[] = {
 	"CREATE SCHEMA IF NOT EXISTS godwit",
 	"CREATE TABLE IF NOT EXISTS {migrations} ("
@@ -38,6 +42,7 @@ static const char *const pg_ddl[] = {
 	"CREATE TABLE IF NOT EXISTS {runner} ("
 	" id int PRIMARY KEY, owner varchar(255) NOT NULL, since timestamptz NOT NULL,"
 	" heartbeat timestamptz NOT NULL)",
+	PG_HEARTBEAT,
 };
 
 static const char *const my_ddl[] = {
@@ -69,9 +74,24 @@ static const char *const my_ddl[] = {
 	"CREATE TABLE IF NOT EXISTS {runner} ("
 	" id int PRIMARY KEY, owner varchar(255) NOT NULL, since datetime(6) NOT NULL,"
 	" heartbeat datetime(6) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+	MY_HEARTBEAT,
 };
 
-static const char *const tables[] = {"migrations", "phases", "control", "events", "runner"};
+static const char *const tables[] = {"migrations", "phases", "control", "events", "runner",
+				     "heartbeat"};
+
+#define LIMIT_COLUMNS "max_rate_rows, chunk_time_ms, max_lag_ms, max_load"
+
+static void limits_from_row(struct gw_limits *l, const struct gw_result *r, int row, int col)
+{
+	long long *v[] = {&l->rate, &l->chunk_time_ms, &l->max_lag_ms, &l->max_load};
+
+	for (int k = 0; k < 4; k++) {
+		const char *s = gw_result_get(r, row, col + k);
+
+		*v[k] = s ? atoll(s) : GW_LIMIT_UNSET;
+	}
+}
 
 static bool is_pg(const struct gw_store *s)
 {
@@ -302,8 +322,8 @@ int gw_store_load(struct gw_store *s, struct gw_applied_set *out, struct gw_erro
 	rc = run(s, "SELECT migration_id, phase, state, undo_steps, checkpoint, error, updated_at,"
 		    " rows_done, rows_total, progress FROM {phases}", 0, NULL, &ph, err);
 	if (rc == 0)
-		rc = run(s, "SELECT migration_id, phase, desired_state FROM {control}"
-			    " WHERE desired_state IS NOT NULL", 0, NULL, &ctl, err);
+		rc = run(s, "SELECT migration_id, phase, desired_state, " LIMIT_COLUMNS
+			    " FROM {control}", 0, NULL, &ctl, err);
 	if (rc < 0)
 		goto out;
 	out->n = (size_t)m->nrows;
@@ -316,6 +336,8 @@ int gw_store_load(struct gw_store *s, struct gw_applied_set *out, struct gw_erro
 		a->checksum = gw_strdup(gw_result_get(m, i, 2));
 		a->message = gw_strdup(gw_result_get(m, i, 3));
 		a->applied_at = gw_strdup(gw_result_get(m, i, 4));
+		for (int p = 0; p < GW_NPHASES; p++)
+			a->limits[p] = (struct gw_limits)GW_LIMITS_UNSET;
 	}
 	for (int i = 0; i < ph->nrows; i++) {
 		struct gw_applied *a = gw_applied_find(out, gw_result_get(ph, i, 0));
@@ -337,8 +359,11 @@ int gw_store_load(struct gw_store *s, struct gw_applied_set *out, struct gw_erro
 		struct gw_applied *a = gw_applied_find(out, gw_result_get(ctl, i, 0));
 		int p = gw_phase_parse(gw_result_get(ctl, i, 1));
 
-		if (a && p >= 0)
+		if (!a || p < 0)
+			continue;
+		if (gw_result_get(ctl, i, 2))
 			a->desired[p] = gw_strdup(gw_result_get(ctl, i, 2));
+		limits_from_row(&a->limits[p], ctl, i, 3);
 	}
 out:
 	gw_result_free(m);
@@ -491,16 +516,86 @@ int gw_store_control(struct gw_store *s, const char *id, enum gw_phase p, const 
 }
 
 int gw_store_desired(struct gw_store *s, const char *id, enum gw_phase p, char *out,
-		     size_t outsz, struct gw_error *err)
+		     size_t outsz, struct gw_limits *limits, struct gw_error *err)
 {
 	struct gw_result *r = NULL;
-	int rc = run(s, "SELECT desired_state, updated_by FROM {control}"
+	int rc = run(s, "SELECT desired_state, " LIMIT_COLUMNS " FROM {control}"
 			" WHERE migration_id = $1 AND phase = $2", 2,
 		     (const char *const[]){id, gw_phase_name((int)p)}, &r, err);
 
 	out[0] = '\0';
-	if (rc == 0 && r->nrows == 1 && gw_result_get(r, 0, 0))
-		snprintf(out, outsz, "%s", gw_result_get(r, 0, 0));
+	if (limits)
+		*limits = (struct gw_limits)GW_LIMITS_UNSET;
+	if (rc == 0 && r->nrows == 1) {
+		if (gw_result_get(r, 0, 0))
+			snprintf(out, outsz, "%s", gw_result_get(r, 0, 0));
+		if (limits)
+			limits_from_row(limits, r, 0, 1);
+	}
 	gw_result_free(r);
 	return rc;
+}
+
+int gw_store_set_limits(struct gw_store *s, const char *id, enum gw_phase p,
+			const struct gw_limits *l, bool clear, struct gw_error *err)
+{
+	const long long v[] = {l->rate, l->chunk_time_ms, l->max_lag_ms, l->max_load};
+	char text[4][32];
+	const char *params[7] = {id, gw_phase_name((int)p), s->who};
+	int rc;
+
+	for (int k = 0; k < 4; k++) {
+		snprintf(text[k], sizeof(text[k]), "%lld", v[k]);
+		params[3 + k] = v[k] >= 0 ? text[k] : NULL;
+	}
+	/* the row first, so that one UPDATE then sets what was given */
+	if (is_pg(s))
+		rc = run(s, "INSERT INTO {control} (migration_id, phase, updated_by)"
+			    " VALUES ($1, $2, $3) ON CONFLICT (migration_id, phase) DO NOTHING",
+			 3, params, NULL, err);
+	else
+		rc = run(s, "INSERT IGNORE INTO {control} (migration_id, phase, updated_by)"
+			    " VALUES ($1, $2, $3)", 3, params, NULL, err);
+	if (rc == 0 && clear)
+		rc = run(s, "UPDATE {control} SET max_rate_rows = NULL, chunk_time_ms = NULL,"
+			    " max_lag_ms = NULL, max_load = NULL WHERE migration_id = $1 AND phase = $2",
+			 2, params, NULL, err);
+	if (rc == 0)
+		rc = run(s, is_pg(s) ? "UPDATE {control} SET"
+				       " max_rate_rows = COALESCE($4::bigint, max_rate_rows),"
+				       " chunk_time_ms = COALESCE($5::bigint, chunk_time_ms),"
+				       " max_lag_ms = COALESCE($6::bigint, max_lag_ms),"
+				       " max_load = COALESCE($7::bigint, max_load),"
+				       " updated_by = $3, updated_at = {now}"
+				       " WHERE migration_id = $1 AND phase = $2"
+				     : "UPDATE {control} SET"
+				       " max_rate_rows = COALESCE($4, max_rate_rows),"
+				       " chunk_time_ms = COALESCE($5, chunk_time_ms),"
+				       " max_lag_ms = COALESCE($6, max_lag_ms),"
+				       " max_load = COALESCE($7, max_load),"
+				       " updated_by = $3, updated_at = {now}"
+				       " WHERE migration_id = $1 AND phase = $2",
+			 7, params, NULL, err);
+	return rc;
+}
+
+int gw_store_beat(struct gw_store *s, long long ts_us, struct gw_error *err)
+{
+	char ts[32];
+	const char *p[1] = {ts};
+	int rc;
+
+	snprintf(ts, sizeof(ts), "%lld", ts_us);
+	/* a store made before the heartbeat existed gets it on first use */
+	if (!s->beats) {
+		rc = run(s, is_pg(s) ? PG_HEARTBEAT : MY_HEARTBEAT, 0, NULL, NULL, err);
+		if (rc < 0)
+			return rc;
+		s->beats = true;
+	}
+	return run(s, is_pg(s) ? "INSERT INTO {heartbeat} (id, ts_us) VALUES (1, $1::bigint)"
+				 " ON CONFLICT (id) DO UPDATE SET ts_us = EXCLUDED.ts_us"
+			       : "INSERT INTO {heartbeat} (id, ts_us) VALUES (1, $1)"
+				 " ON DUPLICATE KEY UPDATE ts_us = VALUES(ts_us)",
+		   1, p, NULL, err);
 }

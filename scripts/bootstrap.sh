@@ -4,7 +4,8 @@
 set -euo pipefail
 
 PKGS=(gcc make cmake pkg-config libmariadb-dev libpq-dev libevent-dev libjansson-dev
-      libcmocka-dev mariadb-server mariadb-client postgresql-15 postgresql-client-15)
+      libcmocka-dev tzdata curl python3 mariadb-server mariadb-client postgresql-15
+      postgresql-client-15)
 
 missing=()
 for p in "${PKGS[@]}"; do

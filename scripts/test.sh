@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: install what is missing, build with warnings as errors,
-# start scratch MariaDB and PostgreSQL servers, run every unit and
-# integration test, stop the servers it started.
+# start scratch MariaDB and PostgreSQL servers and their replicas, run every
+# unit and integration test, stop the servers it started.
 #   scripts/test.sh              normal build in build/
 #   scripts/test.sh --sanitize   AddressSanitizer + UBSan build in build-asan/
 set -euo pipefail
@@ -19,10 +19,14 @@ B=${GW_BUILD_DIR:-build}
 bash scripts/bootstrap.sh
 bash scripts/build.sh "${args[@]}"
 
-started=$(bash scripts/scratch.sh status | grep -c stopped || true)
-if [ "$started" != 0 ]; then
+# Stop afterwards what this run starts: the servers, or only the replicas.
+status=$(bash scripts/scratch.sh status)
+if grep -q -E '^(mysql|postgres): stopped' <<<"$status"; then
 	trap 'bash scripts/scratch.sh stop' EXIT
+elif grep -q stopped <<<"$status"; then
+	trap 'bash scripts/scratch.sh stop-replicas' EXIT
 fi
 bash scripts/scratch.sh start
+bash scripts/scratch.sh start-replicas
 eval "$(bash scripts/scratch.sh env)"
 ctest --test-dir "$B" --output-on-failure -j2 --timeout 600

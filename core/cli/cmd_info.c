@@ -12,6 +12,7 @@
 #include "godwit/stream.h"
 #include "godwit/cli.h"
 #include "godwit/driver.h"
+#include "godwit/status.h"
 
 static int no_args(struct gw_ctx *ctx, int argc, char **argv)
 {
@@ -165,49 +166,6 @@ int cmd_branches(int argc, char **argv, struct gw_ctx *ctx)
 	return rc;
 }
 
-/* Progress of phase p of r as JSON (owned), from its row and progress text. */
-static json_t *phase_json(const struct gw_applied *r, int p)
-{
-	json_t *ph = json_pack("{s:s}", "state",
-			       gw_state_name(r ? (int)r->state[p] : GW_STATE_PENDING));
-	json_t *pr;
-	double rate;
-
-	if (!r)
-		return ph;
-	if (r->rows_done[p] > 0 || r->rows_total[p] > 0) {
-		json_object_set_new(ph, "rows_done", json_integer(r->rows_done[p]));
-		if (r->rows_total[p] >= 0)
-			json_object_set_new(ph, "rows_total", json_integer(r->rows_total[p]));
-		if (r->rows_total[p] > 0)
-			json_object_set_new(ph, "percent",
-					    json_real(100.0 * (double)(r->rows_done[p] < r->rows_total[p]
-									   ? r->rows_done[p]
-									   : r->rows_total[p]) /
-						      (double)r->rows_total[p]));
-	}
-	pr = r->progress[p] ? json_loads(r->progress[p], 0, NULL) : NULL;
-	if (json_is_object(pr)) {
-		json_object_update(ph, pr);
-		rate = json_number_value(json_object_get(pr, "rate"));
-		if (r->state[p] == GW_STATE_RUNNING && rate > 0 && r->rows_total[p] > r->rows_done[p])
-			json_object_set_new(ph, "eta_s",
-					    json_integer((json_int_t)((double)(r->rows_total[p] -
-									       r->rows_done[p]) /
-								      rate)));
-	}
-	json_decref(pr);
-	if (r->state[p] != GW_STATE_PAUSED && r->state[p] != GW_STATE_RUNNING)
-		json_object_del(ph, "waiting");
-	if (r->desired[p])
-		json_object_set_new(ph, "control", json_string(r->desired[p]));
-	if (r->error[p])
-		json_object_set_new(ph, "error", json_string(r->error[p]));
-	if (r->updated_at[p])
-		json_object_set_new(ph, "updated_at", json_string(r->updated_at[p]));
-	return ph;
-}
-
 static void print_phase_detail(const char *name, json_t *ph)
 {
 	json_t *v;
@@ -268,20 +226,12 @@ static int status_once(struct gw_ctx *ctx, bool json)
 
 	if (rc < 0)
 		goto out;
-	out = json_array();
-	for (size_t i = 0; i < ctx->graph.n; i++) {
+	out = gw_status_json(&ctx->graph, &a);
+	for (size_t i = 0; !json && i < ctx->graph.n; i++) {
 		const struct gw_migration *m = ctx->graph.node[i];
 		const struct gw_applied *r = gw_applied_find(&a, m->id);
-		json_t *o = json_pack("{s:s, s:s}", "id", m->id, "message", m->message);
-		json_t *phases = json_object();
+		json_t *phases = json_object_get(json_array_get(out, i), "phases");
 
-		for (int p = 0; p < GW_NPHASES; p++)
-			json_object_set_new(phases, gw_phase_name(p), phase_json(r, p));
-		json_object_set_new(o, "phases", phases);
-		json_object_set_new(o, "applied", json_boolean(r && gw_applied_done(r)));
-		json_array_append_new(out, o);
-		if (json)
-			continue;
 		printf("%-32s ", m->id);
 		if (r)
 			print_phases(stdout, r);

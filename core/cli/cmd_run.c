@@ -3,12 +3,14 @@
  * complete, down, rollback, stamp, init.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "godwit/cli.h"
 #include "godwit/driver.h"
 #include "godwit/log.h"
 #include "godwit/runner.h"
+#include "godwit/serve.h"
 
 /* The single optional or required TARGET argument of a command. */
 static int one_target(struct gw_ctx *ctx, int argc, char **argv, const char *dflt,
@@ -35,14 +37,43 @@ static int one_target(struct gw_ctx *ctx, int argc, char **argv, const char *dfl
 static int forward(int argc, char **argv, struct gw_ctx *ctx, enum gw_phase first,
 		   enum gw_phase last)
 {
+	struct gw_serve_opts so = {NULL, NULL, ctx->database_url, &ctx->graph};
+	struct gw_serve *srv = NULL;
+	const char *text, *token_file = NULL;
 	struct gw_target t;
-	const char *text;
-	int rc = one_target(ctx, argc, argv, "head", &text);
+	char *token = NULL;
+	int n = 0, rc;
 
+	/* the options of the runs that copy, the rest is the target */
+	for (int i = 0; i < argc; i++) {
+		bool valued = i + 1 < argc && argv[i + 1][0] != '-';
+
+		if (i > 0 && strcmp(argv[i], "--until-window-ends") == 0 &&
+		    first <= GW_PHASE_BACKFILL && last >= GW_PHASE_BACKFILL)
+			ctx->until_window_ends = true;
+		else if (i > 0 && strcmp(argv[i], "--listen") == 0 && valued)
+			so.listen = argv[++i];
+		else if (i > 0 && strcmp(argv[i], "--token-file") == 0 && valued)
+			token_file = argv[++i];
+		else
+			argv[n++] = argv[i];
+	}
+	rc = one_target(ctx, n, argv, "head", &text);
 	if (rc == 0)
 		rc = gw_target_parse(&ctx->graph, text, &t, &ctx->err);
+	/* the runner serves the HTTP API while it runs (see godwit serve) */
+	if (rc == 0 && so.listen) {
+		rc = gw_serve_token(token_file, &token, &ctx->err);
+		so.token = token;
+		if (rc == 0)
+			rc = gw_serve_start(&srv, &so, &ctx->err);
+		if (rc == 0)
+			gw_info(NULL, "serving the control API on %s", gw_serve_address(srv));
+	}
 	if (rc == 0)
 		rc = gw_run_forward(ctx, &t, first, last);
+	gw_serve_stop(srv);
+	free(token);
 	return rc;
 }
 

@@ -33,6 +33,7 @@ struct gw_ctx {
 	struct gw_migration_set set;  /* valid with GW_NEEDS_FILES */
 	struct gw_graph graph;        /* valid with GW_NEEDS_FILES */
 	struct gw_error err;          /* the command's failure */
+	bool until_window_ends;       /* backfill: stop (exit 4) when the schedule closes */
 };
 
 typedef int gw_cmd_fn(int argc, char **argv, struct gw_ctx *ctx);
@@ -59,6 +60,7 @@ gw_cmd_fn cmd_init, cmd_new, cmd_merge;
 gw_cmd_fn cmd_up, cmd_expand, cmd_backfill, cmd_contract, cmd_start, cmd_complete;
 gw_cmd_fn cmd_down, cmd_rollback, cmd_stamp;
 gw_cmd_fn cmd_current, cmd_history, cmd_heads, cmd_branches, cmd_status;
-gw_cmd_fn cmd_plan, cmd_pause, cmd_resume, cmd_cleanup, cmd_verify;
+gw_cmd_fn cmd_plan, cmd_pause, cmd_resume, cmd_throttle, cmd_cleanup, cmd_verify;
+gw_cmd_fn cmd_serve;
 
 #endif

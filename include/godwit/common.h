@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #define GW_MUSTCHECK __attribute__((warn_unused_result))
 #define GW_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -81,6 +82,22 @@ char *gw_asprintf(const char *fmt, ...) GW_PRINTF(1, 2);
 /* Monotonic clock in milliseconds, for durations; wall clock in microseconds since the epoch. */
 double gw_now_ms(void);
 long long gw_epoch_us(void);
+/*
+ * Wall clock in epoch seconds, for schedules. Tests can move it: when the
+ * environment variable GODWIT_FAKE_NOW holds a UTC time, ISO 8601
+ * ("2026-11-23T21:59:58Z") or epoch seconds ("1795471198"), it returns
+ * that time plus the monotonic time elapsed since the first call, so a
+ * process can start "2 s before the window closes". The variable is read
+ * once, at the first call; a malformed value is ignored with one warning
+ * and the real clock is used. Not thread-safe on the first call.
+ */
+time_t gw_clock_now(void);
+#ifdef GW_UNIT_TEST
+/* Forget the first call, so the next one reads GODWIT_FAKE_NOW again. */
+void gw_clock_reset(void);
+#endif
+/* Days from 1970-01-01 to year-month-day (proleptic Gregorian, month 1..12). */
+long long gw_days_from_civil(int year, int month, int day);
 /* Bytes of the longest prefix of s of at most max bytes that ends between UTF-8 characters. */
 int gw_utf8_prefix(const char *s, size_t max);
 

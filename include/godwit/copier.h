@@ -93,15 +93,19 @@ struct gw_fill_progress {
 	double rows_per_s;      /* recent rate */
 	double last_ms;         /* time of the last chunk */
 	long retries;           /* chunks retried after lock timeouts or deadlocks */
+	/* set by before_chunk, for the next chunk: */
+	double target_ms;       /* a new target time per chunk, 0 to keep it */
+	long max_chunk;         /* at most this many rows (a rate limit), 0 no cap */
 };
 
 struct gw_fill_hooks {
 	void *arg;
 	/*
 	 * Before each chunk: 0 to go on; GW_ERR_INTERRUPTED to stop. May wait
-	 * (paused, throttled) before returning.
+	 * (paused, throttled) before returning, and set p's target_ms and
+	 * max_chunk.
 	 */
-	int (*before_chunk)(void *arg, const struct gw_fill_progress *p, struct gw_error *err);
+	int (*before_chunk)(void *arg, struct gw_fill_progress *p, struct gw_error *err);
 	/* Inside the chunk's transaction: record ckpt (JSON text) and p. */
 	int (*checkpoint)(void *arg, const char *ckpt, const struct gw_fill_progress *p,
 			  struct gw_error *err);

@@ -119,6 +119,16 @@ struct gw_options {
 	long max_rate_rows;
 	char *on_duplicate;       /* "fail" when unset */
 	bool postpone_cutover;
+	/* throttling of the copy */
+	long max_lag_ms;          /* of the worst replica */
+	size_t nreplicas;
+	char **replicas;          /* URLs, "standbys", "slot:NAME" */
+	long max_load;
+	char *load_query;         /* SQL giving a number; NULL: the engine's own */
+	char *throttle_flag_file; /* the copy waits while it exists */
+	size_t nwindows;          /* "schedule": {"windows": [...], "timezone": ...} */
+	char **windows;
+	char *timezone;
 };
 
 struct gw_migration {

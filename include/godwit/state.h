@@ -19,6 +19,7 @@ struct gw_store {
 	struct gw_conn *conn;   /* borrowed */
 	char who[128];          /* "host:pid", recorded with every change */
 	bool locked;            /* this store holds the runner lock */
+	bool beats;             /* the heartbeat table is known to exist */
 };
 
 /* Borrowed conn must outlive the store. */
@@ -26,7 +27,7 @@ void gw_store_init(struct gw_store *s, struct gw_conn *conn);
 
 /*
  * New SQL text: tmpl with {migrations}, {phases}, {control}, {events},
- * {runner} replaced by the quoted table names and {now} by the dialect's
+ * {runner}, {heartbeat} replaced by the quoted table names and {now} by the dialect's
  * current timestamp. Caller frees with free().
  */
 char *gw_store_sql(const struct gw_store *s, const char *tmpl);
@@ -44,6 +45,18 @@ GW_MUSTCHECK int gw_store_check(struct gw_store *s, struct gw_error *err);
 GW_MUSTCHECK int gw_store_lock(struct gw_store *s, struct gw_error *err);
 void gw_store_unlock(struct gw_store *s);
 
+/*
+ * Limits an operator set live on a phase (godwit throttle), over the
+ * migration file's options: GW_LIMIT_UNSET where none is set, 0 for "no
+ * limit". max_lag_ms and max_load throttle the copy; rate is rows/s;
+ * chunk_time_ms the chunk target.
+ */
+struct gw_limits {
+	long long rate, chunk_time_ms, max_lag_ms, max_load;
+};
+#define GW_LIMIT_UNSET (-1)
+#define GW_LIMITS_UNSET {GW_LIMIT_UNSET, GW_LIMIT_UNSET, GW_LIMIT_UNSET, GW_LIMIT_UNSET}
+
 /* One migration as the store knows it. */
 struct gw_applied {
 	char *id;
@@ -60,6 +73,7 @@ struct gw_applied {
 	long long rows_total[GW_NPHASES];  /* -1 if unknown */
 	char *progress[GW_NPHASES];        /* JSON: rate, chunk, waiting; or NULL */
 	char *desired[GW_NPHASES];         /* operator control: "paused", "stop" or NULL */
+	struct gw_limits limits[GW_NPHASES];  /* set live by an operator */
 };
 
 struct gw_applied_set {
@@ -126,7 +140,21 @@ GW_MUSTCHECK int gw_store_progress(struct gw_store *s, const char *id, enum gw_p
 GW_MUSTCHECK int gw_store_control(struct gw_store *s, const char *id, enum gw_phase p,
 				  const char *desired, struct gw_error *err);
 GW_MUSTCHECK int gw_store_desired(struct gw_store *s, const char *id, enum gw_phase p,
-				  char *out, size_t outsz, struct gw_error *err);
+				  char *out, size_t outsz, struct gw_limits *limits,
+				  struct gw_error *err);
+/*
+ * Set the live limits of a phase: each field of l that is >= 0 is set,
+ * GW_LIMIT_UNSET leaves it as it is; clear drops them all first (back to
+ * the file's options).
+ */
+GW_MUSTCHECK int gw_store_set_limits(struct gw_store *s, const char *id, enum gw_phase p,
+				     const struct gw_limits *l, bool clear, struct gw_error *err);
+
+/*
+ * godwit's heartbeat: the time of this write (µs since the epoch), which
+ * replicas read back to measure their lag (see godwit/throttle.h).
+ */
+GW_MUSTCHECK int gw_store_beat(struct gw_store *s, long long ts_us, struct gw_error *err);
 
 /* Append an event. */
 GW_MUSTCHECK int gw_store_event(struct gw_store *s, const char *id, int phase,
