@@ -432,6 +432,8 @@ static int throttle(struct phase_run *pr, struct gw_fill_progress *p, struct gw_
 		gw_throttle_check(pr->th, &pr->lim, p->rows_done, &pr->ts);
 		p->target_ms = (double)pr->lim.chunk_time_ms;
 		p->max_chunk = pr->ts.max_chunk;
+		if (p->max_chunk > 0 && p->chunk > p->max_chunk)
+			p->chunk = p->max_chunk;
 		if (pr->ts.kind == GW_THROTTLE_NONE)
 			break;
 		if (pr->ts.kind == GW_THROTTLE_SCHEDULE && pr->ctx->until_window_ends) {
@@ -477,8 +479,8 @@ static int fill_before_chunk(void *arg, struct gw_fill_progress *p, struct gw_er
 	struct phase_run *pr = arg;
 	int rc;
 
-	show_progress(pr, p);
 	rc = pr->record && !pr->undoing ? throttle(pr, p, err) : 0;
+	show_progress(pr, p);
 	return rc == 0 ? capture_sync(arg, err) : rc;
 }
 

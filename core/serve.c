@@ -1062,7 +1062,7 @@ static int serve_new(const struct gw_serve_opts *o, struct gw_serve **out, struc
 	s->token = gw_strdup(o->token);
 	s->token_len = s->token ? strlen(s->token) : 0;
 	s->database_url = gw_strdup(o->database_url);
-	if (!s->database_url) {
+	if (!s->database_url || !*s->database_url) {
 		rc = gw_error_set(err, GW_ERR_USAGE, "no database given");
 		gw_error_hint(err,
 			      "pass --database-url or set GODWIT_DATABASE_URL or DATABASE_URL");

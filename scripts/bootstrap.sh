@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(gcc make cmake pkg-config libmariadb-dev libpq-dev libevent-dev libjansson-dev
-      libcmocka-dev tzdata curl python3 mariadb-server mariadb-client postgresql-15
+      libcmocka-dev tzdata curl python3 bc mariadb-server mariadb-client postgresql-15
       postgresql-client-15)
 
 missing=()

@@ -166,6 +166,37 @@ int cmd_branches(int argc, char **argv, struct gw_ctx *ctx)
 	return rc;
 }
 
+/* A running copy's limits in force and replicas' lag, on a line of their own. */
+static void print_throttle(json_t *ph)
+{
+	json_t *lim = json_object_get(ph, "limits"), *reps = json_object_get(ph, "replicas"), *v;
+	const char *state = json_string_value(json_object_get(ph, "state"));
+	size_t i;
+
+	if (!json_is_object(lim) || (strcmp(state, "running") != 0 && strcmp(state, "paused") != 0))
+		return;
+	printf("              limits: chunk %lld ms",
+	       (long long)json_integer_value(json_object_get(lim, "chunk_time_ms")));
+	if ((v = json_object_get(lim, "rate")))
+		printf(", rate %lld rows/s", (long long)json_integer_value(v));
+	if ((v = json_object_get(lim, "max_lag_ms")))
+		printf(", lag %.1f s", (double)json_integer_value(v) / 1000.0);
+	if ((v = json_object_get(lim, "max_load")))
+		printf(", load %lld", (long long)json_integer_value(v));
+	json_array_foreach(reps, i, v) {
+		json_t *lag = json_object_get(v, "lag_ms"), *e = json_object_get(v, "error");
+
+		printf("%s%s ", i ? "; " : "; replicas: ", json_string_value(json_object_get(v, "name")));
+		if (lag)
+			printf("lag %.1f s", (double)json_integer_value(lag) / 1000.0);
+		if (e)
+			printf("%s%s", lag ? ", " : "", json_string_value(e));
+	}
+	if ((v = json_object_get(ph, "load")))
+		printf("; load %.0f", json_number_value(v));
+	printf("\n");
+}
+
 static void print_phase_detail(const char *name, json_t *ph)
 {
 	json_t *v;
@@ -202,6 +233,7 @@ static void print_phase_detail(const char *name, json_t *ph)
 	if ((v = json_object_get(ph, "control")))
 		printf("  [control: %s]", json_string_value(v));
 	printf("\n");
+	print_throttle(ph);
 }
 
 /* What replication captures hold on the server (PostgreSQL slots and their WAL). */

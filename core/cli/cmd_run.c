@@ -67,8 +67,6 @@ static int forward(int argc, char **argv, struct gw_ctx *ctx, enum gw_phase firs
 		so.token = token;
 		if (rc == 0)
 			rc = gw_serve_start(&srv, &so, &ctx->err);
-		if (rc == 0)
-			gw_info(NULL, "serving the control API on %s", gw_serve_address(srv));
 	}
 	if (rc == 0)
 		rc = gw_run_forward(ctx, &t, first, last);
