@@ -418,6 +418,7 @@ static char *progress_json(struct phase_run *pr, const struct gw_fill_progress *
  */
 static int throttle(struct phase_run *pr, struct gw_fill_progress *p, struct gw_error *err)
 {
+	enum gw_throttle_kind said = GW_THROTTLE_NONE;
 	double since = -1, shown = 0, now;
 	int rc = 0;
 
@@ -447,13 +448,13 @@ static int throttle(struct phase_run *pr, struct gw_fill_progress *p, struct gw_
 			break;
 		}
 		now = gw_now_ms();
-		if (since < 0) {
+		if (since < 0)
 			since = now;
-			if (pr->ts.kind != GW_THROTTLE_RATE) {
-				end_line(pr);
-				gw_info(pr->label, "waiting: %s", pr->ts.reason);
-			}
+		if (pr->ts.kind != said && pr->ts.kind != GW_THROTTLE_RATE) {
+			end_line(pr);
+			gw_info(pr->label, "waiting: %s", pr->ts.reason);
 		}
+		said = pr->ts.kind;
 		/* rate waits are short and many: status shows them at the next chunk */
 		if (pr->ts.kind != GW_THROTTLE_RATE && now - shown >= 1000) {
 			char *json = progress_json(pr, p);
