@@ -231,7 +231,9 @@ static void capture_close(struct phase_run *pr)
 static int capture_of(struct phase_run *pr, const struct gw_job *job, struct gw_capture **out)
 {
 	struct gw_ctx *ctx = pr->ctx;
+	struct gw_table_info *shadow = NULL;
 	bool set_up = false;
+	char *name;
 	int rc;
 
 	*out = NULL;
@@ -244,6 +246,17 @@ static int capture_of(struct phase_run *pr, const struct gw_job *job, struct gw_
 	capture_close(pr);
 	rc = gw_capture_exists(ctx->conn, job->table, &set_up, &ctx->err);
 	if (rc < 0 || !set_up)
+		return rc;
+	/* A swap that went through before an interruption left nothing to apply. */
+	name = gw_shadow_name(job->table, "new");
+	rc = gw_conn_describe(ctx->conn, name, &shadow, &ctx->err);
+	free(name);
+	gw_table_info_free(shadow);
+	if (rc == GW_ERR_DB_UNDEFINED) {
+		gw_error_clear(&ctx->err);
+		return 0;
+	}
+	if (rc < 0)
 		return rc;
 	rc = gw_capture_open(ctx->database_url, ctx->conn, job->table, &pr->cap, &ctx->err);
 	if (rc == 0) {
