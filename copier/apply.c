@@ -613,17 +613,9 @@ static char *rpl_name(const struct gw_dialect *d, const char *table)
 int gw_capture_exists(struct gw_conn *c, const char *table, bool *yes, struct gw_error *err)
 {
 	char *name = gw_shadow_name(table, "rpl");
-	struct gw_table_info *t = NULL;
-	struct gw_error e = GW_ERROR_INIT;
-	int rc = gw_conn_describe(c, name, &t, &e);
+	int rc = gw_table_exists(c, name, yes, err);
 
-	gw_table_info_free(t);
 	free(name);
-	*yes = rc == 0;
-	if (rc == GW_ERR_DB_UNDEFINED)
-		return 0;
-	if (rc < 0)
-		*err = e;
 	return rc;
 }
 

@@ -52,7 +52,8 @@ struct gw_throttle {
 	struct replica *replicas;
 	struct beat ring[RING];
 	size_t nbeats;          /* written so far (the ring keeps the last RING) */
-	double beat_ms;         /* when the last was written */
+	double beat_ms;         /* when the last was written, and the replicas read */
+	const struct replica *worst;  /* of that reading */
 	double load;            /* last read, -1 unknown */
 	char load_error[256];
 	/* rate: rows allowed since t0 */
@@ -226,16 +227,13 @@ static int query_number(struct gw_conn *c, const char *sql, int col, double *v, 
 	return rc;
 }
 
-/* Write a heartbeat on the primary (at most every BEAT_EVERY_MS). */
-static void beat(struct gw_throttle *th, double now)
+/* Write a heartbeat on the primary. */
+static void beat(struct gw_throttle *th)
 {
 	struct gw_error e = GW_ERROR_INIT;
 	long long us = gw_epoch_us();
 	uint64_t lsn = 0;
 
-	if (now - th->beat_ms < BEAT_EVERY_MS)
-		return;
-	th->beat_ms = now;
 	if (gw_store_beat(th->store, us, &e) < 0) {
 		gw_warn(th->m->id, "could not write the heartbeat: %s", e.msg);
 		return;
@@ -376,14 +374,19 @@ static void measure_lsn(struct gw_throttle *th, struct replica *r)
 	gw_result_free(res);
 }
 
-/* The worst replica: its lag (or -1 when one cannot be read) and name. */
+/*
+ * The worst replica: its lag (or -1 when one cannot be read) and name.
+ * A heartbeat and a reading at most every BEAT_EVERY_MS, however short
+ * the chunks.
+ */
 static const struct replica *measure_replicas(struct gw_throttle *th, double now)
 {
 	const struct replica *worst = NULL;
 
-	if (!th->nreplicas)
-		return NULL;
-	beat(th, now);
+	if (!th->nreplicas || now - th->beat_ms < BEAT_EVERY_MS)
+		return th->worst;
+	th->beat_ms = now;
+	beat(th);
 	for (size_t i = 0; i < th->nreplicas; i++) {
 		struct replica *r = &th->replicas[i];
 
@@ -394,6 +397,7 @@ static const struct replica *measure_replicas(struct gw_throttle *th, double now
 		if (!worst || (worst->lag_ms >= 0 && (r->lag_ms < 0 || r->lag_ms > worst->lag_ms)))
 			worst = r;
 	}
+	th->worst = worst;
 	return worst;
 }
 

@@ -170,7 +170,7 @@ int gw_utf8_prefix(const char *s, size_t max)
 		return (int)n;
 	/*
 	 * Cut before s[n]; step left while s[n] is a continuation byte
-	 * (10xxxxxx), so that the cut falls where a character starts.
+	 * (its top two bits are 10), so that the cut falls where a character starts.
 	 */
 	for (n = max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
 		;

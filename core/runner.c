@@ -231,8 +231,7 @@ static void capture_close(struct phase_run *pr)
 static int capture_of(struct phase_run *pr, const struct gw_job *job, struct gw_capture **out)
 {
 	struct gw_ctx *ctx = pr->ctx;
-	struct gw_table_info *shadow = NULL;
-	bool set_up = false;
+	bool set_up = false, shadow = false;
 	char *name;
 	int rc;
 
@@ -249,14 +248,9 @@ static int capture_of(struct phase_run *pr, const struct gw_job *job, struct gw_
 		return rc;
 	/* A swap that went through before an interruption left nothing to apply. */
 	name = gw_shadow_name(job->table, "new");
-	rc = gw_conn_describe(ctx->conn, name, &shadow, &ctx->err);
+	rc = gw_table_exists(ctx->conn, name, &shadow, &ctx->err);
 	free(name);
-	gw_table_info_free(shadow);
-	if (rc == GW_ERR_DB_UNDEFINED) {
-		gw_error_clear(&ctx->err);
-		return 0;
-	}
-	if (rc < 0)
+	if (rc < 0 || !shadow)
 		return rc;
 	rc = gw_capture_open(ctx->database_url, ctx->conn, job->table, &pr->cap, &ctx->err);
 	if (rc == 0) {
@@ -1568,7 +1562,6 @@ int gw_run_verify(struct gw_ctx *ctx, size_t rev)
 		const char *t = m->ops[i].table;
 		char *shadow, *old;
 		struct gw_shadow_map map;
-		struct gw_table_info *info = NULL;
 		const char *from = t, *to;
 		bool swapped;
 		long differed = 0;
@@ -1582,9 +1575,12 @@ int gw_run_verify(struct gw_ctx *ctx, size_t rev)
 		 * after, the new table is the application's: the old one is compared
 		 * with it the same way (old values as the new types), and only reported.
 		 */
-		swapped = gw_conn_describe(ctx->conn, old, &info, &ctx->err) == 0;
-		gw_error_clear(&ctx->err);
-		gw_table_info_free(info);
+		rc = gw_table_exists(ctx->conn, old, &swapped, &ctx->err);
+		if (rc < 0) {
+			free(shadow);
+			free(old);
+			break;
+		}
 		from = swapped ? old : t;
 		to = swapped ? t : shadow;
 		rc = gw_shadow_map_resolve(ctx->conn, from, to, &map, &ctx->err);

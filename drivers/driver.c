@@ -140,3 +140,18 @@ const struct gw_index_info *gw_table_info_index(const struct gw_table_info *t, c
 			return &t->indexes[i];
 	return NULL;
 }
+
+int gw_table_exists(struct gw_conn *c, const char *table, bool *yes, struct gw_error *err)
+{
+	struct gw_table_info *t = NULL;
+	struct gw_error e = GW_ERROR_INIT;
+	int rc = gw_conn_describe(c, table, &t, &e);
+
+	gw_table_info_free(t);
+	*yes = rc == 0;
+	if (rc == GW_ERR_DB_UNDEFINED)
+		return 0;
+	if (rc < 0)
+		*err = e;
+	return rc;
+}

@@ -29,21 +29,6 @@
 
 #define VALIDATE_MARK "godwit: validate"
 
-static int exists(struct gw_conn *c, const char *table, bool *yes, struct gw_error *err)
-{
-	struct gw_table_info *t = NULL;
-	struct gw_error e = GW_ERROR_INIT;
-	int rc = gw_conn_describe(c, table, &t, &e);
-
-	gw_table_info_free(t);
-	*yes = rc == 0;
-	if (rc == GW_ERR_DB_UNDEFINED)
-		return 0;
-	if (rc < 0)
-		*err = e;
-	return rc;
-}
-
 static char *quoted(const struct gw_dialect *d, const char *name)
 {
 	struct gw_buf b = GW_BUF_INIT;
@@ -97,7 +82,7 @@ static int capture_job(struct gw_conn *c, const struct gw_job *job, struct gw_st
 	const char *t = job->table;
 	char *shadow = gw_shadow_name(t, "new"), *old = gw_shadow_name(t, "old");
 	bool kept = false;
-	int rc = exists(c, old, &kept, err);
+	int rc = gw_table_exists(c, old, &kept, err);
 
 	if (rc == 0 && kept) {
 		rc = gw_error_set(err, GW_ERR_STATE,
@@ -149,9 +134,9 @@ static int swap_init(struct gw_conn *c, const char *t, bool back, struct swap *s
 	sw->qt = quoted(d, t);
 	sw->qo = quoted(d, sw->other);
 	sw->qa = quoted(d, sw->aside);
-	rc = exists(c, sw->other, &has_other, err);
+	rc = gw_table_exists(c, sw->other, &has_other, err);
 	if (rc == 0)
-		rc = exists(c, sw->aside, &has_aside, err);
+		rc = gw_table_exists(c, sw->aside, &has_aside, err);
 	if (rc == 0 && has_other && has_aside && d->id == GW_DIALECT_MYSQL) {
 		/* The sentry of a cut-over that was interrupted (see gw_shadow_cutover_mysql). */
 		char *sql = gw_asprintf("DROP TABLE %s", sw->qa);

@@ -112,6 +112,10 @@ GW_MUSTCHECK static inline int gw_conn_describe(struct gw_conn *c, const char *t
 	return c->drv->describe(c, table, out, err);
 }
 
+/* *yes when table exists (0 either way); other failures are errors. */
+GW_MUSTCHECK int gw_table_exists(struct gw_conn *c, const char *table, bool *yes,
+				 struct gw_error *err);
+
 GW_MUSTCHECK static inline int gw_conn_list_tables(struct gw_conn *c, struct gw_result **out,
 						   struct gw_error *err)
 {

@@ -89,6 +89,17 @@ stopped_within() {
 	if (($(echo "$d <= $3" | bc))); then pass; else fail "$1: copy stopped $d s after it (limit $3 s)"; fi
 }
 
+# status_shows TEXT [--json]: godwit status (or --json) shows TEXT within 10 s.
+status_shows() {
+	local i
+	for i in $(seq 100); do
+		OUT=$("$GODWIT" status ${2:-} 2>&1)
+		[[ $OUT == *"$1"* ]] && break
+		sleep 0.1
+	done
+	expect_out "$1"
+}
+
 backfill_bg() {
 	"$GODWIT" backfill "$@" >"$T/backfill.log" 2>&1 &
 	BF=$!
@@ -119,9 +130,7 @@ if [ -n "$REPLICA" ]; then
 
 	# live limits, applied before the next chunk
 	gw 0 throttle 0001_lag --rate 6000
-	sleep 1
-	gw 0 status --json
-	expect_out '"rate": 6000'
+	status_shows '"rate": 6000' --json
 
 	# the replica falls behind
 	REPLICA_PORT=$(echo "$REPLICA" | sed -E 's#.*:([0-9]+)/.*#\1#')
@@ -170,10 +179,9 @@ retype 0002_unreachable "$PARENT" items2 "\"max_lag_ms\": 1000,
    \"replicas\": [\"$DB_SCHEME://$DB_USER@127.0.0.1:1/$DB_NAME\"]"
 gw 0 expand 0002_unreachable
 backfill_bg 0002_unreachable
-sleep 3
+status_shows "waiting: replica 127.0.0.1:1: unreachable"
+sleep 2
 expect_eq "nothing copied with the replica unreachable" "$(rows_done 0002_unreachable)" 0
-gw 0 status
-expect_out "waiting: replica 127.0.0.1:1: unreachable"
 gw 0 pause 0002_unreachable --stop
 wait "$BF"
 expect_eq "stopped backfill exit status" "$?" 4
@@ -188,14 +196,10 @@ retype 0003_flag "$PARENT" items3 "\"throttle_flag_file\": \"$T/flag\", \"max_lo
 gw 0 expand 0003_flag
 touch "$T/flag"
 backfill_bg 0003_flag
-sleep 2
-gw 0 status
-expect_out "waiting: flag file $T/flag exists"
+status_shows "waiting: flag file $T/flag exists"
 expect_eq "nothing copied while the flag is up" "$(rows_done 0003_flag)" 0
 rm "$T/flag"
-sleep 2
-gw 0 status
-expect_out "waiting: load 10 > 5"
+status_shows "waiting: load 10 > 5"
 gw 0 throttle 0003_flag:backfill --max-load 20
 if wait "$BF"; then pass; else fail "flag backfill failed: $(tail -5 "$T/backfill.log")"; fi
 gw 0 contract 0003_flag
