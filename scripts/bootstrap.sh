@@ -5,7 +5,9 @@ set -euo pipefail
 
 PKGS=(gcc make cmake pkg-config libmariadb-dev libpq-dev libevent-dev libjansson-dev
       libcmocka-dev tzdata curl python3 bc mariadb-server mariadb-client postgresql-15
-      postgresql-client-15)
+      postgresql-client-15
+      # bench/: the tools it compares with, its reports and plots
+      percona-toolkit postgresql-15-repack jq gnuplot-nox time)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -7,8 +7,7 @@
  *
  *   gw_writer run    --url URL --table T --column C --partition I/N --rows M
  *                    --state FILE [--seconds S] [--stop-file F] [--rate R]
- *                    [--seed X] [--pk-updates PCT] [--selects PCT]
- *                    [--latency FILE]
+ *                    [--seed X] [--pk-updates PCT]
  *   gw_writer verify --url URL --table T --column C --state FILE
  *
  * The table has a BIGINT primary key "id" (pre-existing rows 1..M) and a
@@ -24,17 +23,6 @@
  * id = NEW WHERE id = OLD": OLD is then expected deleted and NEW to hold
  * the row's value. The writer reads that value first (its own partition,
  * so nobody else changes it) when the row is one it has not written yet.
- * With --selects PCT, PCT percent of the other statements are instead a
- * point SELECT of a live owned row (a missing row counts as an error).
- *
- * --latency FILE (for the bench): one line per statement, "START LATENCY_MS
- * KIND OK", START the intended start in Unix seconds and LATENCY_MS measured
- * from it. With --rate the intended start of statement n is run start +
- * n / R, whether or not the writer is behind (open loop: a stall delays the
- * statements queued behind it and shows in their latency too); without it,
- * the actual start. KIND is update, insert, delete, move or select; OK 1 or
- * 0. A last line "# behind K": statements due 0.1 s before the stop was
- * seen but not started (a backlog the stop cut off: never measured).
  *
  * State file: one line per touched id, "id<TAB>value" or "id<TAB>-" for a
  * deleted row. Exit status: 0 clean, 1 statement errors (run) or mismatches
@@ -87,8 +75,6 @@ struct opts {
 	double seconds;         /* < 0: no time limit */
 	double rate;            /* statements per second, 0 = unpaced */
 	int pk_updates;         /* percent of statements that change a primary key */
-	int selects;            /* percent of the others that are point selects */
-	const char *latency;    /* latency log, NULL if none */
 	uint64_t seed;
 	bool seconds_set;
 	bool seed_set;
@@ -122,8 +108,7 @@ struct writer {
 	long long *ins_live;        /* live inserted ids */
 	size_t nins_live, cap_ins_live;
 	uint64_t rng;
-	long inserts, updates, deletes, moves, selects, errors;
-	FILE *lat;                  /* --latency, NULL if none */
+	long inserts, updates, deletes, moves, errors;
 };
 
 /* One line of a state file. */
@@ -142,18 +127,13 @@ static void usage(FILE *f)
 {
 	fputs("usage: " PROG " run    --url URL --table T --column C --partition I/N --rows M\n"
 	      "                        --state FILE [--seconds S] [--stop-file F] [--rate R]\n"
-	      "                        [--seed X] [--pk-updates PCT] [--selects PCT]\n"
-	      "                        [--latency FILE]\n"
+	      "                        [--seed X] [--pk-updates PCT]\n"
 	      "       " PROG " verify --url URL --table T --column C --state FILE\n"
 	      "\n"
 	      "run stops after S seconds (default 10; no limit when only --stop-file is\n"
 	      "given), when F exists, or on SIGINT/SIGTERM, whichever comes first.\n"
 	      "--pk-updates PCT (0-100, default 0): that percent of the statements move a\n"
 	      "row to a fresh id (UPDATE T SET id = NEW WHERE id = OLD).\n"
-	      "--selects PCT (0-100, default 0): that percent of the other statements are\n"
-	      "point selects of a live row.\n"
-	      "--latency FILE: one line per statement, 'START LATENCY_MS KIND OK', START\n"
-	      "the intended start (Unix seconds; with --rate, on the schedule: open loop).\n"
 	      "Exit status: 0 clean, 1 statement errors or mismatches, 2 trouble.\n",
 	      f);
 }
@@ -282,8 +262,6 @@ enum opt_id {
 	OPT_RATE,
 	OPT_SEED,
 	OPT_PK_UPDATES,
-	OPT_SELECTS,
-	OPT_LATENCY,
 	OPT_HELP,
 };
 
@@ -299,8 +277,6 @@ static const struct option run_options[] = {
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"pk-updates", required_argument, NULL, OPT_PK_UPDATES},
-	{"selects", required_argument, NULL, OPT_SELECTS},
-	{"latency", required_argument, NULL, OPT_LATENCY},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -369,14 +345,6 @@ static int set_opt(struct opts *o, int id, const char *arg)
 		if (parse_ll(arg, 0, 100, &v) < 0)
 			return bad_value("--pk-updates (want a percent, 0 to 100)", arg);
 		o->pk_updates = (int)v;
-		break;
-	case OPT_SELECTS:
-		if (parse_ll(arg, 0, 100, &v) < 0)
-			return bad_value("--selects (want a percent, 0 to 100)", arg);
-		o->selects = (int)v;
-		break;
-	case OPT_LATENCY:
-		o->latency = arg;
 		break;
 	default:
 		return -1;
@@ -515,8 +483,6 @@ static void writer_init(struct writer *w, const struct opts *o)
 
 static void writer_release(struct writer *w)
 {
-	if (w->lat)
-		fclose(w->lat);
 	gw_conn_close(w->conn);
 	free(w->sql_update);
 	free(w->sql_insert);
@@ -753,30 +719,8 @@ enum kind {
 	KIND_UPDATE_INSERTED,
 	KIND_DELETE,
 	KIND_MOVE, /* primary-key update */
-	KIND_SELECT,
 	KIND_NONE,
 };
-
-/* A kind's name in the latency log. */
-static const char *kind_name(enum kind k)
-{
-	switch (k) {
-	case KIND_UPDATE:
-	case KIND_UPDATE_INSERTED:
-		return "update";
-	case KIND_INSERT:
-		return "insert";
-	case KIND_DELETE:
-		return "delete";
-	case KIND_MOVE:
-		return "move";
-	case KIND_SELECT:
-		return "select";
-	case KIND_NONE:
-		break;
-	}
-	return "none";
-}
 
 /* The statement kind for this iteration, after the fall-backs. */
 static enum kind pick_kind(struct writer *w)
@@ -788,9 +732,6 @@ static enum kind pick_kind(struct writer *w)
 	/* the second draw only with --pk-updates: without it a seed gives the same run as before */
 	if (w->o->pk_updates > 0 && rng_below(&w->rng, 100) < (uint64_t)w->o->pk_updates)
 		k = KIND_MOVE;
-	/* likewise a third draw only with --selects */
-	else if (w->o->selects > 0 && rng_below(&w->rng, 100) < (uint64_t)w->o->selects)
-		k = KIND_SELECT;
 	else if (p < 40)
 		k = KIND_UPDATE;
 	else if (p < 70)
@@ -801,8 +742,6 @@ static enum kind pick_kind(struct writer *w)
 		k = KIND_DELETE;
 	if (k == KIND_MOVE && (w->nlive == 0 || !can_insert))
 		k = KIND_INSERT;
-	if (k == KIND_SELECT && w->nlive == 0)
-		k = KIND_INSERT;
 	if (k == KIND_UPDATE_INSERTED && w->nins_live == 0)
 		k = KIND_UPDATE;
 	if ((k == KIND_UPDATE || k == KIND_DELETE) && w->nlive == 0)
@@ -812,28 +751,10 @@ static enum kind pick_kind(struct writer *w)
 	return k;
 }
 
-/* Point select of a live owned row: one row expected, else an error. */
-static void do_select(struct writer *w, long long id)
+/* One iteration; false when nothing is left to do. */
+static bool step(struct writer *w)
 {
-	char idtext[ID_TEXT_MAX];
-	const char *params[1] = {idtext};
-	struct gw_result *res = NULL;
-
-	snprintf(idtext, sizeof(idtext), "%lld", id);
-	if (statement(w, w->sql_select, 1, params, &res) == 0) {
-		if (res->nrows == 1)
-			w->selects++;
-		else if (++w->errors <= MAX_ERRORS_SHOWN)
-			fprintf(stderr, "writer %d/%d: id %lld: expected one row, found %d\n",
-				w->o->part, w->o->nparts, id, res->nrows);
-	}
-	gw_result_free(res);
-}
-
-/* One iteration, its kind into *kind; false when nothing is left to do. */
-static bool step(struct writer *w, enum kind *kind)
-{
-	switch (*kind = pick_kind(w)) {
+	switch (pick_kind(w)) {
 	case KIND_UPDATE:
 		do_update(w, w->live[rng_below(&w->rng, w->nlive)]);
 		break;
@@ -848,9 +769,6 @@ static bool step(struct writer *w, enum kind *kind)
 		break;
 	case KIND_MOVE:
 		do_move(w, w->live[rng_below(&w->rng, w->nlive)]);
-		break;
-	case KIND_SELECT:
-		do_select(w, w->live[rng_below(&w->rng, w->nlive)]);
 		break;
 	case KIND_NONE:
 		return false;
@@ -869,50 +787,24 @@ static bool should_stop(const struct opts *o, double start)
 	return o->stop_file && stat(o->stop_file, &st) == 0;
 }
 
-static double wall_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void run_loop(struct writer *w)
 {
 	const struct opts *o = w->o;
-	double start = now_s(), wall_start = wall_s();
+	double start = now_s();
 	long long nstatements = 0;
-	enum kind kind;
 
 	while (!should_stop(o, start)) {
-		/* intended start: on the schedule with --rate, else now */
-		double due = start + (o->rate > 0 ? (double)nstatements / o->rate : now_s() - start);
-		long errors = w->errors;
-
 		if (o->rate > 0) {
-			double wait = due - now_s();
+			double wait = start + (double)nstatements / o->rate - now_s();
 
 			if (wait > 0) {
 				sleep_s(wait < PACE_SLICE_S ? wait : PACE_SLICE_S);
 				continue;
 			}
 		}
-		if (!step(w, &kind))
+		if (!step(w))
 			break;
 		nstatements++;
-		if (w->lat)
-			fprintf(w->lat, "%.6f %.3f %s %d\n", wall_start + (due - start),
-				(now_s() - due) * 1000.0, kind_name(kind), w->errors == errors);
-	}
-	if (w->lat) {
-		/*
-		 * Statements 0..due-1 were due a pace slice before the stop was
-		 * seen: one due in that slice is not late (a cast truncates: no libm).
-		 */
-		double by = now_s() - start - PACE_SLICE_S;
-		long long due = o->rate > 0 && by >= 0 ? (long long)(by * o->rate) + 1 : 0;
-
-		fprintf(w->lat, "# behind %lld\n", due > nstatements ? due - nstatements : 0LL);
 	}
 }
 
@@ -961,31 +853,14 @@ static int cmd_run(const struct opts *o)
 		fprintf(stderr, PROG ": could not install signal handlers: %s\n", strerror(errno));
 		goto out;
 	}
-	if (o->latency && !(w.lat = fopen(o->latency, "w"))) {
-		fprintf(stderr, PROG ": could not write latency file '%s': %s\n", o->latency,
-			strerror(errno));
-		goto out;
-	}
 	if (connect_db(o->url, &w.conn) < 0)
 		goto out;
 	build_sql(&w);
 	run_loop(&w);
-	if (w.lat) {
-		int bad = ferror(w.lat);
-
-		if (fclose(w.lat) != 0 || bad) {
-			w.lat = NULL;
-			fprintf(stderr, PROG ": could not write latency file '%s'\n", o->latency);
-			goto out;
-		}
-		w.lat = NULL;
-	}
 	if (write_state(&w) < 0)
 		goto out;
 	printf("writer %d/%d: inserts=%ld updates=%ld deletes=%ld pk_updates=%ld errors=%ld\n",
 	       o->part, o->nparts, w.inserts, w.updates, w.deletes, w.moves, w.errors);
-	if (o->selects)
-		printf("writer %d/%d: selects=%ld\n", o->part, o->nparts, w.selects);
 	status = w.errors ? EXIT_DIRTY : 0;
 out:
 	writer_release(&w);
