@@ -34,7 +34,33 @@ def title: {bulk_copy: "bulk copy (INSERT … SELECT)", native_alter: "native AL
 (.results | sort_by(.engine, .table, .rows, (.method | rank))[]
 	| "| \(.engine) | \(.table) | \(.rows) | \(.method | title) | \(.runs) | \(.wall_s | n(2)) | \(.rows_per_s | n(0)) | \(.wall_vs_bulk_copy | n(2)) | \(.wall_vs_native_alter | n(2)) | \(.foreground.baseline | lat) | \(.foreground.during | lat) | \(if .foreground.backfill.n then (.foreground.backfill | lat) else "" end) | \(.foreground.after | lat) | \(.errors)\(if (.error_kinds | length) > 0 then " (" + (.error_kinds | to_entries | map("\(.key) \(.value)") | join(", ")) + ")" else "" end) | \(.blocked_ms | n(0)) | \(.foreground.during.writes_max | n(1)) | \(if .client_peak_rss_kib then .client_peak_rss_kib / 1024 else null end | n(1)) | \(.notes) |"),
 "",
+"## Targets",
+"",
+"Issue 7, per rebuild: wall ≤ 1.2 × the native ALTER and below pt-online-schema-change / pg_repack; foreground p99 during the backfill ≤ 2 × the baseline p99; no foreground error; writes blocked at cut-over < 100 ms.",
+"",
+"| engine | table | rows | method | ÷ native ALTER | ÷ pt-osc / pg_repack | backfill p99 ÷ baseline p99 | errors | blocked ms |",
+"|---|---|---:|---|---:|---:|---:|---:|---:|",
+(.results as $all | $all | sort_by(.engine, .table, .rows, (.method | rank))[] | select(.method | startswith("rebuild_")) | . as $r
+	| ($all | map(select(.engine == $r.engine and .table == $r.table and .rows == $r.rows
+		and (.method == "pt_osc" or .method == "pg_repack"))) | .[0].wall_s) as $tool
+	| "| \(.engine) | \(.table) | \(.rows) | \(.method | title) | \(.wall_vs_native_alter | n(2)) | \(if $tool and .wall_s then .wall_s / $tool else null end | n(2)) | \(if .foreground.backfill.p99 and .foreground.baseline.p99 then .foreground.backfill.p99 / .foreground.baseline.p99 else null end | n(2)) | \(.errors) | \(.blocked_ms | n(0)) |"),
+"",
+"## Peak memory by table size",
+"",
+"| engine | table | method | rows: client peak RSS MiB | largest ÷ smallest |",
+"|---|---|---|---|---:|",
+(.results | group_by([.engine, .table, .method])[] | select(length > 1) | sort_by(.rows)
+	| map(select(.client_peak_rss_kib)) | select(length > 1)
+	| "| \(.[0].engine) | \(.[0].table) | \(.[0].method | title) | \(map("\(.rows): \(.client_peak_rss_kib / 1024 | n(1))") | join(", ")) | \((map(.client_peak_rss_kib) | max) / (map(.client_peak_rss_kib) | min) | n(2)) |"),
+"",
 "## Plots",
+"",
+"Per engine, table and rows, the foreground latency of every method on one axis:",
+"",
+(.results | group_by([.engine, .table, .rows])[] | .[0]
+	| "- \(.engine) \(.table) \(.rows): \(.plots[0] | sub("/[^/]*/plot.png$"; "/overview.png"))"),
+"",
+"Per run, copy progress and foreground latency with the phase boundaries and the cut-over:",
 "",
 (.results | sort_by(.engine, .table, .rows, (.method | rank))[] | "- \(.engine) \(.table) \(.rows) \(.method): \(.plots | join(", "))")
 ' "$1"

@@ -340,6 +340,32 @@ EOF
 	gnuplot "$R/plot.gp" 2>"$R/plot.err" || { note "plot failed: $(head -c 200 "$R/plot.err")"; }
 }
 
+# overview.png of $RUNDIR: the foreground's worst latency per 100 ms of
+# every method's first run, on one time axis from each method's start.
+plot_overview() {
+	local m f plots=()
+	for m in $METHODS; do
+		f=$RUNDIR/$m-r1/latency.tsv
+		[ ! -s "$f" ] || plots+=("\"$f\" using 1:6 with steps title \"$m\"")
+	done
+	[ ${#plots[@]} -gt 0 ] || return 0
+	{
+		cat <<EOF
+set terminal pngcairo size 1200,600 font ",10" noenhanced
+set output "$RUNDIR/overview.png"
+set title "$engine, $TABLE, $ROWS rows: foreground max latency per 100 ms ($RATE statements/s over $CONNS connections)"
+set grid
+set key outside right
+set logscale y
+set xlabel "seconds from the start of the method"
+set ylabel "latency ms (log)"
+EOF
+		(IFS=,; printf 'plot %s\n' "${plots[*]}")
+	} >"$RUNDIR/overview.gp"
+	gnuplot "$RUNDIR/overview.gp" 2>"$RUNDIR/overview.err" ||
+		printf 'bench: overview plot failed: %s\n' "$(head -c 200 "$RUNDIR/overview.err")" >&2
+}
+
 for ROWS in $ROWS_LIST; do
 	for engine in $ENGINES; do
 		for TABLE in $TABLES; do
@@ -353,6 +379,7 @@ for ROWS in $ROWS_LIST; do
 					run_method "$rep"
 				done
 			done
+			plot_overview
 			drop_db >/dev/null
 		done
 	done
