@@ -38,12 +38,12 @@ def title: {bulk_copy: "bulk copy (INSERT … SELECT)", native_alter: "native AL
 "",
 "Issue 7, per rebuild: wall ≤ 1.2 × the native ALTER and below pt-online-schema-change / pg_repack; foreground p99 during the backfill ≤ 2 × the baseline p99; no foreground error; writes blocked at cut-over < 100 ms.",
 "",
-"| engine | table | rows | method | ÷ native ALTER | ÷ pt-osc / pg_repack | backfill p99 ÷ baseline p99 | errors | blocked ms |",
-"|---|---|---:|---|---:|---:|---:|---:|---:|",
+"| engine | table | rows | method | wall s (copy + verify) | ÷ native ALTER | ÷ pt-osc / pg_repack | backfill p99 ÷ baseline p99 | errors | blocked ms |",
+"|---|---|---:|---|---|---:|---:|---:|---:|---:|",
 (.results as $all | $all | sort_by(.engine, .table, .rows, (.method | rank))[] | select(.method | startswith("rebuild_")) | . as $r
 	| ($all | map(select(.engine == $r.engine and .table == $r.table and .rows == $r.rows
 		and (.method == "pt_osc" or .method == "pg_repack"))) | .[0].wall_s) as $tool
-	| "| \(.engine) | \(.table) | \(.rows) | \(.method | title) | \(.wall_vs_native_alter | n(2)) | \(if $tool and .wall_s then .wall_s / $tool else null end | n(2)) | \(if .foreground.backfill.p99 and .foreground.baseline.p99 then .foreground.backfill.p99 / .foreground.baseline.p99 else null end | n(2)) | \(.errors) | \(.blocked_ms | n(0)) |"),
+	| "| \(.engine) | \(.table) | \(.rows) | \(.method | title) | \(.wall_s | n(1)) (\(.copy_s | n(1)) + \(.verify_s | n(1))) | \(.wall_vs_native_alter | n(2)) | \(if $tool and .wall_s then .wall_s / $tool else null end | n(2)) | \(if .foreground.backfill.p99 and .foreground.baseline.p99 then .foreground.backfill.p99 / .foreground.baseline.p99 else null end | n(2)) | \(.errors) | \(.blocked_ms | n(0)) |"),
 "",
 "## Peak memory by table size",
 "",

@@ -317,7 +317,7 @@ set ylabel "copy progress %"
 set yrange [0:105]
 set y2label "foreground statements/s"
 set y2tics
-set y2range [0:*]
+set y2range [0:$((RATE * 3 / 2))]
 set ytics nomirror
 EOF
 		if [ -s "$R/progress.tsv" ]; then

@@ -18,6 +18,9 @@ def pick($w; $f): map(window($w)[$f]) | median;
 	 table_bytes: (map(.table_bytes) | median),
 	 load_s: (map(.load_s) | median),
 	 blocked_ms: (map(.blocked_ms) | median),
+	 # godwit's backfill: the copy (to the verify) and the verify (to the contract)
+	 copy_s: (map(.events | if .backfill and .verify then .verify - .backfill else null end) | median),
+	 verify_s: (map(.events | if .verify and .contract then .contract - .verify else null end) | median),
 	 client_peak_rss_kib: (map(.client_peak_rss_kib) | max),
 	 foreground: ([ "baseline", "during", "backfill", "contract", "after" ] | map(. as $w
 		| {key: $w, value: ($rs | {
