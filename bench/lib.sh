@@ -69,7 +69,8 @@ EOF
 # native_alter, gw_alter (rebuild), rename_from/rename_to (in place),
 # retype_column/retype_type/retype_up/retype_down (in place), changed (the
 # columns the rebuild changes, "col:type|col:type" with the types as
-# information_schema or format_type shows them), want_indexes, ptosc_alter.
+# information_schema or format_type shows them), want_indexes; PostgreSQL
+# also pg_user, pg_host, pg_port (for pg_repack).
 setup_engine() {
 	engine=$1
 	if [ "$engine" = mysql ]; then
@@ -187,11 +188,9 @@ setup_table() {
 	if [ $my = 1 ]; then
 		bulk_twin="CREATE TABLE ${TABLE}_copy LIKE $TABLE"
 		native_alter="ALTER TABLE $TABLE $gw_alter, ALGORITHM=COPY"
-		native_label="native ALTER (ALGORITHM=COPY)"
 	else
 		bulk_twin="CREATE TABLE ${TABLE}_copy (LIKE $TABLE INCLUDING ALL)"
 		native_alter="ALTER TABLE $TABLE $gw_alter"
-		native_label="native ALTER COLUMN TYPE (rewrite)"
 	fi
 }
 

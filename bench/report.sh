@@ -20,10 +20,10 @@ def title: {bulk_copy: "bulk copy (INSERT … SELECT)", native_alter: "native AL
 "",
 "## Tables",
 "",
-"| engine | table | rows | size on disk MiB | generated in s |",
-"|---|---|---:|---:|---:|",
+"| engine | server | table | rows | size on disk MiB | generated in s |",
+"|---|---|---|---:|---:|---:|",
 (.results | group_by([.engine, .table, .rows])[] | .[0]
-	| "| \(.engine) | \(.table) | \(.rows) | \(if .table_bytes then (.table_bytes / 1048576) else null end | n(1)) | \(.load_s | n(1)) |"),
+	| "| \(.engine) | \(.server // "") | \(.table) | \(.rows) | \(if .table_bytes then (.table_bytes / 1048576) else null end | n(1)) | \(.load_s | n(1)) |"),
 "",
 "## Methods",
 "",

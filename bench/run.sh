@@ -244,13 +244,13 @@ run_method() {
 	sed 's/^[^ ]* //' "$R/out.ts" >"$R/out.log"
 	blocked=$(grep -o 'writes were blocked for [0-9.]* ms' "$R/out.log" | awk '{ s += $5; n++ } END { if (n) print s }' || true)
 	[ "$method" != native_alter ] || blocked=$(awk -v a="$tm0" -v b="$tm1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
-	jq -n --arg engine "$engine" --arg table "$TABLE" --arg method "$method" --argjson rows "$ROWS" \
+	jq -n --arg engine "$engine" --arg server "$server" --arg table "$TABLE" --arg method "$method" --argjson rows "$ROWS" \
 		--argjson rep "$rep" --argjson wall "$(secs "$tm0" "$tm1")" --argjson load_s "$load_s" \
 		--argjson size "${size0:-null}" --argjson blocked "${blocked:-null}" \
 		--argjson rss "$(sort -n "$R/rss" 2>/dev/null | tail -n 1 | grep . || echo null)" \
 		--argjson events "$(printf '%s\n' "${events[@]}" | awk -v t0="$tm0" 'NF == 2 { printf "%s{\"%s\": %.3f}", (n++ ? "," : "["), $1, $2 - t0 } END { print (n ? "]" : "[]") }')" \
 		--arg notes "$notes" --arg dir "$R" --slurpfile load "$R/load.json" \
-		'{engine: $engine, table: $table, method: $method, rows: $rows, run: $rep, wall_s: $wall,
+		'{engine: $engine, server: $server, table: $table, method: $method, rows: $rows, run: $rep, wall_s: $wall,
 		  load_s: $load_s, table_bytes: $size, blocked_ms: $blocked, client_peak_rss_kib: $rss,
 		  events: ($events | add // {}), foreground: $load[0], notes: $notes, dir: $dir}' >"$R/run.json"
 	runs+=("$R/run.json")
@@ -370,6 +370,8 @@ for ROWS in $ROWS_LIST; do
 	for engine in $ENGINES; do
 		for TABLE in $TABLES; do
 			setup_engine "$engine"
+			fresh_db >/dev/null
+			server=$(server_version)
 			RUNDIR=$OUT/$engine-$TABLE-$ROWS
 			mkdir -p "$RUNDIR"
 			size0=

@@ -11,7 +11,7 @@ def pick($w; $f): map(window($w)[$f]) | median;
 
 . as $runs
 | ($runs | group_by([.engine, .table, .rows, .method]) | map(. as $rs |
-	{engine: .[0].engine, table: .[0].table, rows: .[0].rows, method: .[0].method,
+	{engine: .[0].engine, server: .[0].server, table: .[0].table, rows: .[0].rows, method: .[0].method,
 	 runs: length,
 	 wall_s: (map(.wall_s) | median),
 	 wall_s_runs: map(.wall_s),
