@@ -53,6 +53,7 @@
 #include "godwit/dialect.h"
 #include "godwit/driver.h"
 #include "hist.h"
+#include "workload.h"
 
 #define PROG "gw_load"
 #define EXIT_FAILED 1                /* run: a statement failed */
@@ -96,18 +97,8 @@ static const char *const profile_names[] = {"sbtest", "orders"};
 static const char *const statuses[] = {"new", "paid", "shipped", "delivered", "cancelled",
 				       "refunded"};
 
-/* Set by SIGINT/SIGTERM; the main loop turns it into a stop. */
-static volatile sig_atomic_t stop_signal;
 
 /* ---- small helpers ----------------------------------------------------- */
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double wall_s(void)
 {
@@ -131,34 +122,6 @@ static void sleep_until(double t)
 	(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
-/* splitmix64: small, seedable, good enough for a workload. */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(uint64_t *s, uint64_t n)
-{
-	return rng_next(s) % n;
-}
-
-static int parse_ll(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (end == s || *end || errno || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_double(const char *s, double *out)
 {
 	char *end;
@@ -169,19 +132,6 @@ static int parse_double(const char *s, double *out)
 	if (end == s || *end || errno || !isfinite(v))
 		return -1;
 	*out = v;
-	return 0;
-}
-
-static int parse_seed(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (end == s || *end || errno || *s == '-')
-		return -1;
-	*out = (uint64_t)v;
 	return 0;
 }
 
@@ -1090,24 +1040,6 @@ static int write_summary(FILE *f, const struct shared *sh, long long dns, int un
 }
 
 /* ---- run: the main thread ---------------------------------------------- */
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static int install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
-		return -1;
-	return 0;
-}
 
 /* Start every worker with SIGINT/SIGTERM blocked: the main thread takes them. */
 static int start_workers(struct shared *sh)

@@ -44,6 +44,7 @@
 #include "godwit/buf.h"
 #include "godwit/dialect.h"
 #include "godwit/driver.h"
+#include "workload.h"
 
 #define PROG "gw_writer"
 #define EXIT_DIRTY 1             /* statement errors or mismatches */
@@ -60,8 +61,6 @@
 #define VALUE_MAX 32             /* bytes of a value text, NUL included */
 #define ID_TEXT_MAX 24
 
-/* Set by SIGINT/SIGTERM; the run loop stops after the current statement. */
-static volatile sig_atomic_t stop_signal;
 
 struct opts {
 	const char *url;
@@ -138,14 +137,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sleep_s(double s)
 {
 	struct timespec ts;
@@ -155,53 +146,6 @@ static void sleep_s(double s)
 	ts.tv_sec = (time_t)s;
 	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
 	nanosleep(&ts, NULL); /* an early wake-up (signal) only shortens the pause */
-}
-
-/* splitmix64: small, seedable, good enough for a workload. */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(uint64_t *s, uint64_t n)
-{
-	return rng_next(s) % n;
-}
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static int install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	/* restart reads so a signal never turns an in-flight statement into an error */
-	sa.sa_flags = SA_RESTART;
-	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
-		return -1;
-	return 0;
-}
-
-static int parse_ll(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (end == s || *end || errno || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int parse_double(const char *s, double min, double *out)
@@ -232,19 +176,6 @@ static int parse_partition(const char *s, int *part, int *nparts)
 		return -1;
 	*part = (int)i;
 	*nparts = (int)n;
-	return 0;
-}
-
-static int parse_seed(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (end == s || *end || errno || *s == '-')
-		return -1;
-	*out = (uint64_t)v;
 	return 0;
 }
 
@@ -782,7 +713,7 @@ static bool should_stop(const struct opts *o, double start)
 
 	if (stop_signal)
 		return true;
-	if (o->seconds >= 0 && now_s() - start >= o->seconds)
+	if (o->seconds >= 0 && mono_s() - start >= o->seconds)
 		return true;
 	return o->stop_file && stat(o->stop_file, &st) == 0;
 }
@@ -790,12 +721,12 @@ static bool should_stop(const struct opts *o, double start)
 static void run_loop(struct writer *w)
 {
 	const struct opts *o = w->o;
-	double start = now_s();
+	double start = mono_s();
 	long long nstatements = 0;
 
 	while (!should_stop(o, start)) {
 		if (o->rate > 0) {
-			double wait = start + (double)nstatements / o->rate - now_s();
+			double wait = start + (double)nstatements / o->rate - mono_s();
 
 			if (wait > 0) {
 				sleep_s(wait < PACE_SLICE_S ? wait : PACE_SLICE_S);
