@@ -17,6 +17,7 @@ def title: {bulk_copy: "bulk copy (INSERT … SELECT)", native_alter: "native AL
 "# godwit bench: \(.date)",
 "",
 "Command: `\(.command)`; \(.cpus) CPUs. Foreground: \(.foreground.rate) statements/s over \(.foreground.connections) connections, open loop (gw_load), mix \(.foreground.mix); baseline \(.foreground.baseline_s) s before each method, after window \(.foreground.after_s) s.",
+(if (.skipped | length) > 0 then "\nSkipped (never faked): " + (.skipped | join("; ")) + "." else empty end),
 "",
 "## Tables",
 "",

@@ -100,7 +100,11 @@ unset GODWIT_DATABASE_URL DATABASE_URL
 . bench/lib.sh
 
 failed=0
-runs=() # the run.json of every run of this invocation
+runs=()    # the run.json of every run of this invocation
+skipped=() # "engine table rows method: why" of the methods whose tool is missing
+# The compared tools (GW_BENCH_PT_OSC, GW_BENCH_PG_REPACK: another install).
+PT_OSC=${GW_BENCH_PT_OSC:-pt-online-schema-change}
+PG_REPACK=${GW_BENCH_PG_REPACK:-pg_repack}
 REV=0001_bench
 
 # The method's migration file for godwit ($1: the method).
@@ -199,10 +203,10 @@ run_method() {
 		stamped "${sql_argv[@]}" "INSERT INTO ${TABLE}_copy SELECT * FROM $TABLE" || rc=$? ;;
 	native_alter) stamped "${sql_argv[@]}" "$native_alter" || rc=$? ;;
 	pt_osc)
-		stamped pt-online-schema-change --alter "$gw_alter" "D=$BENCH_DB,t=$TABLE,S=$D/mysql.sock,u=root" \
+		stamped "$PT_OSC" --alter "$gw_alter" "D=$BENCH_DB,t=$TABLE,S=$D/mysql.sock,u=root" \
 			--execute --recursion-method=none --progress time,1 || rc=$? ;;
 	pg_repack)
-		stamped env PGPASSWORD="$GW_TEST_PASSWORD" pg_repack -h "$pg_host" -p "$pg_port" \
+		stamped env PGPASSWORD="$GW_TEST_PASSWORD" "$PG_REPACK" -h "$pg_host" -p "$pg_port" \
 			-U "$pg_user" -d "$BENCH_DB" -t "$TABLE" || rc=$? ;;
 	*) gw up || rc=$? ;;
 	esac
@@ -378,6 +382,13 @@ for ROWS in $ROWS_LIST; do
 			for rep in $(seq 1 "$REPEAT"); do
 				for method in $METHODS; do
 					case $engine/$method in mysql/pg_repack | postgres/pt_osc) continue ;; esac
+					tool=
+					case $method in pt_osc) tool=$PT_OSC ;; pg_repack) tool=$PG_REPACK ;; esac
+					if [ -n "$tool" ] && ! command -v "$tool" >/dev/null; then
+						[ "$rep" != 1 ] || skipped+=("$engine $TABLE $ROWS $method: $tool is not installed")
+						printf 'bench: %s %s: skipped, %s is not installed\n' "$engine" "$method" "$tool" >&2
+						continue
+					fi
 					run_method "$rep"
 				done
 			done
@@ -388,10 +399,11 @@ for ROWS in $ROWS_LIST; do
 done
 
 # Every run's record, then the medians per engine, table, rows and method.
-cat "${runs[@]}" | jq -s \
+{ [ ${#runs[@]} = 0 ] || cat "${runs[@]}"; } | jq -s \
 	--arg command "bench/run.sh${ARGS:+ $ARGS}" --arg date "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" \
 	--arg cpus "$(nproc)" --arg rate "$RATE" --arg conns "$CONNS" --arg mix "$MIX" \
 	--arg baseline "$BASELINE" --arg after "$AFTER" \
+	--arg skipped "$( [ ${#skipped[@]} = 0 ] || printf '%s\n' "${skipped[@]}")" \
 	-f bench/summary.jq >"$OUT/results.json"
 bash bench/report.sh "$OUT/results.json" | tee "$OUT/summary.md"
 printf 'bench: results in %s (results.json, summary.md, one directory per run with plot.png)\n' "$OUT" >&2

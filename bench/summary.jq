@@ -42,6 +42,7 @@ def pick($w; $f): map(window($w)[$f]) | median;
 {command: $command, date: $date, cpus: ($cpus | tonumber),
  foreground: {rate: ($rate | tonumber), connections: ($conns | tonumber), mix: $mix,
 	      baseline_s: ($baseline | tonumber), after_s: ($after | tonumber)},
+ skipped: ($skipped | split("\n") | map(select(. != ""))),
  results: ($groups | map(. + {
 	rows_per_s: (if .wall_s and .wall_s > 0 then .rows / .wall_s else null end),
 	wall_vs_bulk_copy: (base(.; "bulk_copy") as $b | if $b and .wall_s then .wall_s / $b else null end),
