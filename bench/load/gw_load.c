@@ -122,19 +122,6 @@ static void sleep_until(double t)
 	(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
-static int parse_double(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end || errno || !isfinite(v))
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int bad_value(const char *name, const char *value, const char *why)
 {
 	fprintf(stderr, PROG ": invalid %s '%s'%s%s\n", name, value, why ? ": " : "",
@@ -1077,13 +1064,6 @@ static int start_workers(struct shared *sh)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
-}
-
-static bool file_exists(const char *path)
-{
-	struct stat st;
-
-	return path && stat(path, &st) == 0;
 }
 
 /* Set the stop at monotonic time at (the reason's moment). */

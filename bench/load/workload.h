@@ -6,10 +6,13 @@
 #define GW_WORKLOAD_H
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* Set by SIGINT/SIGTERM once install_signals() ran; the program stops on it. */
@@ -73,6 +76,28 @@ static inline int parse_ll(const char *s, long long min, long long max, long lon
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* A finite decimal number into *out; -1 for anything else. */
+static inline int parse_double(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Whether path (may be NULL) names an existing file: a stop file. */
+static inline bool file_exists(const char *path)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0;
 }
 
 /* An unsigned seed (decimal, 0x hex or 0 octal) into *out; -1 for anything else. */

@@ -148,19 +148,6 @@ static void sleep_s(double s)
 	nanosleep(&ts, NULL); /* an early wake-up (signal) only shortens the pause */
 }
 
-static int parse_double(const char *s, double min, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end || errno || !isfinite(v) || v < min)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_partition(const char *s, int *part, int *nparts)
 {
 	const char *slash = strchr(s, '/');
@@ -259,12 +246,12 @@ static int set_opt(struct opts *o, int id, const char *arg)
 		o->rows = v;
 		break;
 	case OPT_SECONDS:
-		if (parse_double(arg, 0, &o->seconds) < 0)
+		if (parse_double(arg, &o->seconds) < 0 || o->seconds < 0)
 			return bad_value("--seconds", arg);
 		o->seconds_set = true;
 		break;
 	case OPT_RATE:
-		if (parse_double(arg, 0, &o->rate) < 0 || o->rate <= 0)
+		if (parse_double(arg, &o->rate) < 0 || o->rate <= 0)
 			return bad_value("--rate", arg);
 		break;
 	case OPT_SEED:
@@ -603,7 +590,7 @@ static int read_value(struct writer *w, long long id, char *out)
 		goto out;
 	memcpy(out, cell, len);
 	out[len] = '\0';
-	if (parse_double(out, -INFINITY, &v) < 0)
+	if (parse_double(out, &v) < 0)
 		goto out;
 	rc = 1;
 out:
@@ -709,13 +696,11 @@ static bool step(struct writer *w)
 
 static bool should_stop(const struct opts *o, double start)
 {
-	struct stat st;
-
 	if (stop_signal)
 		return true;
 	if (o->seconds >= 0 && mono_s() - start >= o->seconds)
 		return true;
-	return o->stop_file && stat(o->stop_file, &st) == 0;
+	return file_exists(o->stop_file);
 }
 
 static void run_loop(struct writer *w)
@@ -822,7 +807,7 @@ static int parse_line(char *s, struct expect *e)
 		e->deleted = true;
 		return 0;
 	}
-	if (strlen(v) >= sizeof(e->text) || parse_double(v, -INFINITY, &e->value) < 0)
+	if (strlen(v) >= sizeof(e->text) || parse_double(v, &e->value) < 0)
 		return -1;
 	memcpy(e->text, v, strlen(v) + 1);
 	return 0;
