@@ -562,6 +562,8 @@ int gw_capture_sync(struct gw_capture *cap, bool in_txn, struct gw_error *err)
 			if (rc == GW_ERR_DB_DUPLICATE)
 				gw_error_hint(err, "fix the data, or change the rebuild, then roll it "
 						   "back and run it again");
+			if (rc == 0 && !in_txn && cap->ops->settle)
+				rc = cap->ops->settle(cap->s, err);
 			return rc;
 		}
 	}

@@ -2,13 +2,18 @@
  * The shadow-table copy and its verification, chunk by chunk over the
  * source's key (see shadow.h).
  *
- * A chunk is copied with INSERT ... SELECT reading the source rows with
- * shared locks, so that a concurrent DELETE of a row waits until the copy
- * of it commits and its trigger then deletes the copy; rows the triggers
- * wrote already are newer than or equal to what the copy reads, and are
- * kept. PostgreSQL says so with ON CONFLICT on the key; MariaDB/MySQL with
+ * A chunk is copied with INSERT ... SELECT. Rows the capture wrote
+ * already are newer than or equal to what the copy reads, and are kept.
+ * PostgreSQL says so with ON CONFLICT on the key; MariaDB/MySQL with
  * INSERT IGNORE, whose warnings are then read: anything but a duplicate of
  * the key (a duplicate on another unique key, a truncated value) fails.
+ *
+ * With trigger capture the source rows are read under share locks, so
+ * that a concurrent DELETE of a row waits until the copy of it commits and
+ * its trigger then deletes the copy. With replication capture nothing is
+ * locked: the stream was applied and settled just before the chunk (see
+ * stream.h), and a change the chunk's snapshot misses is applied after it.
+ * MariaDB/MySQL read so only at READ COMMITTED (a locking read otherwise).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +28,8 @@
 #define VERIFY_ATTEMPTS 3
 /* MariaDB/MySQL keep at most this many warnings: no chunk may have more rows. */
 #define MY_MAX_WARNINGS 65535
+/* MariaDB/MySQL: what makes the next transaction's INSERT ... SELECT read without locks. */
+#define MY_NO_LOCKS "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
 
 /* What a copy or verify walk carries to its chunks. */
 struct job {
@@ -39,7 +46,7 @@ static void put_cols(struct gw_buf *b, const struct gw_dialect *d,
 
 /* The copy of the rows of a range: INSERT ... SELECT ... with its parameters. */
 static char *copy_sql(struct gw_walk *w, const struct gw_shadow_map *map,
-		      const struct gw_keyval *end, int *np, const char **params)
+		      const struct gw_keyval *end, bool lock, int *np, const char **params)
 {
 	const struct gw_dialect *d = w->d;
 	bool pg = d->id == GW_DIALECT_POSTGRES;
@@ -54,12 +61,12 @@ static char *copy_sql(struct gw_walk *w, const struct gw_shadow_map *map,
 	gw_buf_puts(&b, " FROM ");
 	d->ident(&b, map->from);
 	gw_walk_range(&b, w, end, np, params);
+	if (lock)
+		gw_buf_puts(&b, pg ? " FOR SHARE" : " LOCK IN SHARE MODE");
 	if (pg) {
-		gw_buf_puts(&b, " FOR SHARE ON CONFLICT (");
+		gw_buf_puts(&b, " ON CONFLICT (");
 		gw_sql_ident_list(&b, d, map->key.n, map->key.cols);
 		gw_buf_puts(&b, ") DO NOTHING");
-	} else {
-		gw_buf_puts(&b, " LOCK IN SHARE MODE");
 	}
 	return gw_buf_detach(&b);
 }
@@ -115,12 +122,15 @@ static int copy_chunk(struct gw_walk *w, const struct gw_keyval *end,
 {
 	const struct gw_shadow_map *map = ((struct job *)w->arg)->map;
 	const char **params = gw_calloc(4 * w->key.n + 1, sizeof(char *));
-	int np = 0, rc;
-	char *sql = copy_sql(w, map, end, &np, params);
+	bool pg = w->d->id == GW_DIALECT_POSTGRES, lock = !h->sync;
+	int np = 0, rc = 0;
+	char *sql = copy_sql(w, map, end, lock, &np, params);
 
-	rc = gw_walk_commit(w, sql, np, params, end, h,
-			    w->d->id == GW_DIALECT_POSTGRES ? NULL : my_warnings, err);
-	if (rc == GW_ERR_DB_DUPLICATE && w->d->id == GW_DIALECT_POSTGRES)
+	if (!pg && !lock)
+		rc = gw_conn_exec(w->c, MY_NO_LOCKS, err);
+	if (rc == 0)
+		rc = gw_walk_commit(w, sql, np, params, end, h, pg ? NULL : my_warnings, err);
+	if (rc == GW_ERR_DB_DUPLICATE && pg)
 		duplicate_hint(map, err);
 	free(sql);
 	free(params);
@@ -325,24 +335,35 @@ static int compare_chunk(struct gw_walk *w, const struct gw_shadow_map *map, con
 	return rc;
 }
 
-/* Delete the range from the shadow and copy it again, in one transaction. */
+/*
+ * Delete the range from the shadow and copy it again, in one transaction
+ * (replication capture: after the stream is applied and settled, as for a
+ * chunk of the copy).
+ */
 static int recopy(struct gw_walk *w, const struct gw_shadow_map *map, const char *range, int np,
-		  const char **params, const struct gw_keyval *end, struct gw_error *err)
+		  const char **params, const struct gw_keyval *end, const struct gw_fill_hooks *h,
+		  struct gw_error *err)
 {
 	struct gw_buf b = GW_BUF_INIT;
 	const char **cp = gw_calloc(4 * w->key.n + 1, sizeof(char *));
-	int cnp = 0, rc;
-	char *copy = copy_sql(w, map, end, &cnp, cp);
+	bool pg = w->d->id == GW_DIALECT_POSTGRES, lock = !h->sync;
+	int cnp = 0, rc = 0;
+	char *copy = copy_sql(w, map, end, lock, &cnp, cp);
 
 	gw_buf_puts(&b, "DELETE FROM ");
 	w->d->ident(&b, map->to);
 	gw_buf_puts(&b, range);
-	rc = gw_conn_exec(w->c, "BEGIN", err);
+	if (!lock)
+		rc = h->sync(h->arg, err);
+	if (rc == 0 && !pg && !lock)
+		rc = gw_conn_exec(w->c, MY_NO_LOCKS, err);
+	if (rc == 0)
+		rc = gw_conn_exec(w->c, "BEGIN", err);
 	if (rc == 0)
 		rc = gw_conn_query(w->c, b.data, np, params, NULL, err);
 	if (rc == 0)
 		rc = gw_conn_query(w->c, copy, cnp, cp, NULL, err);
-	if (rc == 0 && w->d->id != GW_DIALECT_POSTGRES)
+	if (rc == 0 && !pg)
 		rc = my_warnings(w, err);
 	if (rc == 0)
 		rc = gw_conn_exec(w->c, "COMMIT", err);
@@ -408,7 +429,7 @@ static int verify_chunk(struct gw_walk *w, const struct gw_keyval *end,
 		}
 		gw_warn(map->from, "rows differ from '%s' in a chunk: copying it again", map->to);
 		w->p.retries++;
-		rc = recopy(w, map, range.data, np, params, end, err);
+		rc = recopy(w, map, range.data, np, params, end, h, err);
 	}
 	if (rc == 0) {
 		ckpt = gw_walk_checkpoint(w, end);

@@ -446,31 +446,40 @@ static int stream_confirm(struct gw_stream *s, const char *pos, struct gw_error 
 static int stream_setup(struct gw_conn *c, const struct gw_table_info *t, char **pos,
 			struct gw_error *err)
 {
+	/*
+	 * binlog_order_commits (MySQL; MariaDB always does): InnoDB commits in
+	 * binlog order, so that all read up to a mark is visible once the mark
+	 * has committed (stream.h).
+	 */
 	static const struct {
-		const char *var, *want;
+		const char *var, *want, *fix;
 	} need[] = {
-		{"log_bin", "1"},
-		{"binlog_format", "ROW"},
-		{"binlog_row_image", "FULL"},
+		{"log_bin", "1", "start the server with log_bin (and binlog_format=ROW, "
+				 "binlog_row_image=FULL)"},
+		{"binlog_format", "ROW", "SET GLOBAL binlog_format = 'ROW'"},
+		{"binlog_row_image", "FULL", "SET GLOBAL binlog_row_image = 'FULL'"},
+		{"binlog_order_commits", "ON", "SET GLOBAL binlog_order_commits = ON (the default)"},
 	};
-	struct gw_result *r = NULL;
+	struct gw_result *r = NULL, *order = NULL;
 	int rc = gw_conn_query(c, "SELECT @@log_bin, @@binlog_format, @@binlog_row_image", 0, NULL,
 			       &r, err);
 
+	if (rc == 0)
+		rc = gw_conn_query(c, "SHOW GLOBAL VARIABLES LIKE 'binlog_order_commits'", 0, NULL,
+				   &order, err);
 	for (size_t i = 0; rc == 0 && i < GW_ARRAY_SIZE(need); i++) {
-		const char *v = gw_result_get(r, 0, (int)i);
+		const char *v = i < 3 ? gw_result_get(r, 0, (int)i)
+				: order->nrows ? gw_result_get(order, 0, 1) : "ON";
 
 		if (v && strcasecmp(v, need[i].want) == 0)
 			continue;
 		rc = gw_error_set(err, GW_ERR_UNSUPPORTED,
 				  "replication capture of '%s' needs %s = %s on the server; it is %s",
 				  t->name, need[i].var, need[i].want, v ? v : "NULL");
-		gw_error_hint(err, "%s", i == 0 ? "start the server with log_bin (and binlog_format=ROW, "
-						  "binlog_row_image=FULL), or use \"capture\": \"triggers\""
-						: "SET GLOBAL binlog_format = 'ROW', binlog_row_image = "
-						  "'FULL' and put them in the server's configuration, or use "
-						  "\"capture\": \"triggers\"");
+		gw_error_hint(err, "%s%s, or use \"capture\": \"triggers\"", need[i].fix,
+			      i ? " and put it in the server's configuration" : "");
 	}
+	gw_result_free(order);
 	gw_result_free(r);
 	r = NULL;
 	if (rc == 0)

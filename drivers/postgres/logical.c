@@ -26,6 +26,7 @@
 #include "postgres_int.h"
 
 #define MARK_PREFIX "godwit"
+#define SETTLE_WAIT_MS 10000
 /* Values come as text in these settings, and are read back in any. */
 #define WALSENDER_OPTIONS \
 	"-c datestyle=ISO -c intervalstyle=postgres -c timezone=UTC " \
@@ -43,6 +44,11 @@ struct gw_stream {
 	uint64_t confirmed;
 	char **before, **after;
 	char *buf;                /* the last frame, from PQgetCopyData */
+	/* transactions that changed t, returned but not yet seen visible (see stream_settle) */
+	uint32_t xid;             /* of the transaction being read */
+	bool changed;             /* it changed t */
+	uint32_t *unsettled;
+	size_t nunsettled, capunsettled;
 };
 
 /* The slot's name: lower-case letters, digits and '_', unique per database and table. */
@@ -188,7 +194,19 @@ static int message(struct gw_stream *s, const struct gw_pgo_msg *m, struct gw_ch
 	switch (m->type) {
 	case 'R':
 		return relation(s, m, err);
+	case 'B':
+		s->xid = m->xid;
+		s->changed = false;
+		return 0;
 	case 'C':
+		if (s->changed) {
+			if (s->nunsettled == s->capunsettled) {
+				s->capunsettled = s->capunsettled ? 2 * s->capunsettled : 16;
+				s->unsettled = gw_realloc(s->unsettled,
+							  s->capunsettled * sizeof(*s->unsettled));
+			}
+			s->unsettled[s->nunsettled++] = s->xid;
+		}
 		ch->kind = GW_CHANGE_COMMIT;
 		gw_pgo_lsn_format(m->end_lsn, ch->pos);
 		return 0;
@@ -209,6 +227,7 @@ static int message(struct gw_stream *s, const struct gw_pgo_msg *m, struct gw_ch
 		for (size_t i = 0; i < m->nrelids; i++)
 			if (m->relids[i] == s->relid)
 				ch->kind = GW_CHANGE_TRUNCATE;
+		s->changed |= ch->kind == GW_CHANGE_TRUNCATE;
 		return 0;
 	case 'I':
 	case 'U':
@@ -219,6 +238,7 @@ static int message(struct gw_stream *s, const struct gw_pgo_msg *m, struct gw_ch
 	}
 	if (!s->rel_col || m->relid != s->relid)
 		return 0;
+	s->changed = true;
 	vals_free(s->before, s->t->ncolumns);
 	vals_free(s->after, s->t->ncolumns);
 	s->before = s->after = NULL;
@@ -323,6 +343,44 @@ static int stream_mark(struct gw_stream *s, long long seq, struct gw_error *err)
 	return rc;
 }
 
+/*
+ * A transaction is decoded once its commit record is flushed, which may be
+ * a moment before the server shows it committed to new snapshots: wait
+ * until every one returned so far that changed t is visible.
+ */
+static int stream_settle(struct gw_stream *s, struct gw_error *err)
+{
+	double t0 = gw_now_ms();
+
+	while (s->nunsettled) {
+		struct gw_result *r = NULL;
+		size_t kept = 0;
+		int rc = gw_conn_query(s->marks, "SELECT pg_current_snapshot()::text", 0, NULL, &r,
+				       err);
+
+		for (size_t i = 0; rc == 0 && i < s->nunsettled; i++) {
+			int sees = gw_pgo_snapshot_sees(gw_result_get(r, 0, 0), s->unsettled[i]);
+
+			if (sees < 0)
+				rc = gw_error_set(err, GW_ERR_DB, "'%s' is not a snapshot",
+						  gw_result_get(r, 0, 0));
+			else if (!sees)
+				s->unsettled[kept++] = s->unsettled[i];
+		}
+		gw_result_free(r);
+		if (rc < 0)
+			return rc;
+		s->nunsettled = kept;
+		if (kept && gw_now_ms() - t0 > SETTLE_WAIT_MS)
+			return gw_error_set(err, GW_ERR_DB, "logical replication slot '%s': transaction "
+					    "%u was decoded but is not visible after %d s",
+					    s->slot, s->unsettled[0], SETTLE_WAIT_MS / 1000);
+		if (kept)
+			nanosleep(&(struct timespec){0, 1000000L}, NULL);
+	}
+	return 0;
+}
+
 static void stream_close(struct gw_stream *s)
 {
 	if (!s)
@@ -334,6 +392,7 @@ static void stream_close(struct gw_stream *s)
 	vals_free(s->before, s->t ? s->t->ncolumns : 0);
 	vals_free(s->after, s->t ? s->t->ncolumns : 0);
 	free(s->rel_col);
+	free(s->unsettled);
 	free(s);
 }
 
@@ -534,6 +593,7 @@ const struct gw_stream_ops gw_pg_stream = {
 	.mark = stream_mark,
 	.next = stream_next,
 	.confirm = stream_confirm,
+	.settle = stream_settle,
 	.close = stream_close,
 	.held = stream_held,
 	.sweep = stream_sweep,

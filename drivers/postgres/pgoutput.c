@@ -415,3 +415,36 @@ int gw_pgo_lsn_parse(const char *s, uint64_t *lsn)
 	*lsn = (uint64_t)hi << 32 | lo;
 	return 0;
 }
+
+/* A full transaction id's low 32 bits; *p moves past it. */
+static bool xid_part(const char **p, uint32_t *xid)
+{
+	char *end;
+	unsigned long long v;
+
+	if (**p < '0' || **p > '9')
+		return false;
+	v = strtoull(*p, &end, 10);
+	*xid = (uint32_t)v;
+	*p = end;
+	return true;
+}
+
+int gw_pgo_snapshot_sees(const char *snap, uint32_t xid)
+{
+	const char *p = snap;
+	uint32_t xmin, xmax, x;
+	bool running = false;
+
+	if (!xid_part(&p, &xmin) || *p++ != ':' || !xid_part(&p, &xmax) || *p++ != ':')
+		return -1;
+	while (*p) {
+		if (!xid_part(&p, &x) || (*p && (*p++ != ',' || !*p)))
+			return -1;
+		running |= x == xid;
+	}
+	/* Ids compare modulo 2^32, as the server does: recent ones are close. */
+	if ((int32_t)(xid - xmin) < 0)
+		return 1;
+	return (int32_t)(xid - xmax) < 0 && !running;
+}

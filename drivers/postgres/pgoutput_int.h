@@ -94,5 +94,12 @@ void gw_pgo_msg_release(struct gw_pgo_msg *m);
 /* "16/B374D848" <-> LSN; parse: -1 when malformed. */
 void gw_pgo_lsn_format(uint64_t lsn, char out[24]);
 GW_MUSTCHECK int gw_pgo_lsn_parse(const char *s, uint64_t *lsn);
+/*
+ * Whether transaction xid, known to have committed, is visible to snapshot
+ * snap (the text of pg_current_snapshot(): "xmin:xmax:xip,..."; full
+ * transaction ids, of which xid is the low 32 bits): 1 yes, 0 not yet (it
+ * is still listed as running), -1 snap is malformed.
+ */
+GW_MUSTCHECK int gw_pgo_snapshot_sees(const char *snap, uint32_t xid);
 
 #endif

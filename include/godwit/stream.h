@@ -4,11 +4,16 @@
  * applied to its shadow, instead of triggers.
  *
  * The stream starts (expand) before the copy reads its first chunk. The
- * copy reads rows as they are, under share locks, and keeps what the
- * stream wrote first; the stream writes whole row images and deletes by
- * key. So replaying the stream from any point before the copy, in order,
- * to its end gives the table's rows: after a crash both resume from what
- * was committed, and a change applied twice does no harm.
+ * copy keeps what the stream wrote first; the stream writes whole row
+ * images and deletes by key. So replaying the stream from any point
+ * before the copy, in order, to its end gives the table's rows: after a
+ * crash both resume from what was committed, and a change applied twice
+ * does no harm. Before each chunk the stream is applied up to a mark and
+ * every transaction applied is visible to new snapshots (settle); the
+ * chunk then reads the rows as they are, without locks, and whatever
+ * committed after its snapshot comes after the mark, to be applied after
+ * the chunk. (With triggers the copy must read under share locks instead:
+ * see copier/copy.c.)
  *
  * Where the stream is read up to is kept in "_gw_<t>_rpl" (row 1), written
  * in the transaction that applies the changes. Marks written through the
@@ -80,6 +85,12 @@ struct gw_stream_ops {
 	int (*next)(struct gw_stream *s, struct gw_change *ch, int timeout_ms, struct gw_error *err);
 	/* Everything up to pos is applied and recorded: the server may let it go. */
 	int (*confirm)(struct gw_stream *s, const char *pos, struct gw_error *err);
+	/*
+	 * Wait until every transaction that changed the table, of those next
+	 * has returned, is visible to a snapshot taken now. NULL when the
+	 * mark's own commit ensures it (MariaDB/MySQL commit in binlog order).
+	 */
+	int (*settle)(struct gw_stream *s, struct gw_error *err);
 	void (*close)(struct gw_stream *s);
 	/*
 	 * What godwit holds on the server for the streams of c's database
@@ -122,9 +133,9 @@ GW_MUSTCHECK int gw_capture_exists(struct gw_conn *c, const char *table, bool *y
 GW_MUSTCHECK int gw_capture_open(const char *url, struct gw_conn *c, const char *table,
 				 struct gw_capture **out, struct gw_error *err);
 /*
- * Write a mark and apply every change up to it. in_txn: c is in the
- * caller's transaction (a cut-over holding its locks): apply there,
- * without committing.
+ * Write a mark and apply every change up to it; unless in_txn, settle
+ * too. in_txn: c is in the caller's transaction (a cut-over holding its
+ * locks): apply there, without committing.
  */
 GW_MUSTCHECK int gw_capture_sync(struct gw_capture *cap, bool in_txn, struct gw_error *err);
 /*

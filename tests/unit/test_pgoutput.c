@@ -655,6 +655,48 @@ static void test_release_zeroed(void **state)
 	gw_pgo_msg_release(NULL);
 }
 
+/* ---- snapshot visibility ---------------------------------------------- */
+
+static void test_snapshot_sees(void **state)
+{
+	static const struct {
+		const char *snap;
+		uint32_t xid;
+		int sees;
+	} cases[] = {
+		{"100:105:", 99, 1},               /* before xmin */
+		{"100:105:", 104, 1},              /* committed, below xmax, not running */
+		{"100:105:", 105, 0},              /* xmax and after: not yet */
+		{"100:105:", 200, 0},
+		{"100:105:100,103", 100, 0},       /* still running */
+		{"100:105:100,103", 103, 0},
+		{"100:105:100,103", 101, 1},
+		{"100:100:", 100, 0},
+		/* full ids with an epoch: their low 32 bits count */
+		{"4294967396:4294967401:4294967399", 101, 1},
+		{"4294967396:4294967401:4294967399", 103, 0},
+		{"4294967396:4294967401:4294967399", 105, 0},
+		/* across the wrap of 32-bit ids */
+		{"4294967290:4294967300:", 4294967295u, 1},
+		{"4294967290:4294967300:", 3, 1},
+		{"4294967290:4294967300:", 4, 0},
+		{"4294967290:4294967300:4294967298", 2, 0},
+	};
+	static const char *const bad[] = {
+		"", "100", "100:", "100:105", ":105:", "a:105:", "100:b:", "100:105:1,", "100:105:1;2",
+		"100:105:x",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < GW_ARRAY_SIZE(cases); i++)
+		if (gw_pgo_snapshot_sees(cases[i].snap, cases[i].xid) != cases[i].sees)
+			fail_msg("'%s' and %u: expected %d", cases[i].snap, cases[i].xid,
+				 cases[i].sees);
+	for (size_t i = 0; i < GW_ARRAY_SIZE(bad); i++)
+		if (gw_pgo_snapshot_sees(bad[i], 101) != -1)
+			fail_msg("'%s' parsed", bad[i]);
+}
+
 /* ---- LSN ----------------------------------------------------------------- */
 
 static void test_lsn(void **state)
@@ -728,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_release_zeroed),
 		cmocka_unit_test(test_lsn),
+		cmocka_unit_test(test_snapshot_sees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
