@@ -46,8 +46,11 @@ void gw_walk_range(struct gw_buf *b, const struct gw_walk *w, const struct gw_ke
 /* The checkpoint text once rows up to end are done. */
 char *gw_walk_checkpoint(struct gw_walk *w, const struct gw_keyval *end);
 
-/* Run sql (with params) and h->checkpoint in one transaction, rolled back on failure. */
-GW_MUSTCHECK int gw_walk_commit(struct gw_walk *w, const char *sql, int np,
+/*
+ * Run first (if any) and sql, both with params, then h->checkpoint, in one
+ * transaction, rolled back on failure.
+ */
+GW_MUSTCHECK int gw_walk_commit(struct gw_walk *w, const char *first, const char *sql, int np,
 				const char *const *params, const struct gw_keyval *end,
 				const struct gw_fill_hooks *h,
 				int (*check)(struct gw_walk *w, struct gw_error *err),

@@ -44,11 +44,17 @@ static void put_cols(struct gw_buf *b, const struct gw_dialect *d,
 	gw_sql_ident_list(b, d, map->ncols, map->cols);
 }
 
-/* The copy of the rows of a range: INSERT ... SELECT ... with its parameters. */
-static char *copy_sql(struct gw_walk *w, const struct gw_shadow_map *map,
-		      const struct gw_keyval *end, bool lock, int *np, const char **params)
+/*
+ * The copy of the rows of a range (" WHERE ..."): INSERT ... SELECT. With
+ * trigger capture (lock) it reads under share locks and, on PostgreSQL,
+ * keeps what the triggers wrote (ON CONFLICT). With replication capture
+ * nothing writes the shadow while a chunk runs: PostgreSQL deletes the
+ * range first (what the stream wrote there is not newer than the chunk's
+ * snapshot), cheaper than ON CONFLICT.
+ */
+static char *copy_sql(const struct gw_dialect *d, const struct gw_shadow_map *map,
+		      const char *range, bool lock)
 {
-	const struct gw_dialect *d = w->d;
 	bool pg = d->id == GW_DIALECT_POSTGRES;
 	struct gw_buf b = GW_BUF_INIT;
 
@@ -60,14 +66,25 @@ static char *copy_sql(struct gw_walk *w, const struct gw_shadow_map *map,
 	put_cols(&b, d, map);
 	gw_buf_puts(&b, " FROM ");
 	d->ident(&b, map->from);
-	gw_walk_range(&b, w, end, np, params);
+	gw_buf_puts(&b, range);
 	if (lock)
 		gw_buf_puts(&b, pg ? " FOR SHARE" : " LOCK IN SHARE MODE");
-	if (pg) {
+	if (pg && lock) {
 		gw_buf_puts(&b, " ON CONFLICT (");
 		gw_sql_ident_list(&b, d, map->key.n, map->key.cols);
 		gw_buf_puts(&b, ") DO NOTHING");
 	}
+	return gw_buf_detach(&b);
+}
+
+static char *delete_sql(const struct gw_dialect *d, const struct gw_shadow_map *map,
+			const char *range)
+{
+	struct gw_buf b = GW_BUF_INIT;
+
+	gw_buf_puts(&b, "DELETE FROM ");
+	d->ident(&b, map->to);
+	gw_buf_puts(&b, range);
 	return gw_buf_detach(&b);
 }
 
@@ -123,17 +140,25 @@ static int copy_chunk(struct gw_walk *w, const struct gw_keyval *end,
 	const struct gw_shadow_map *map = ((struct job *)w->arg)->map;
 	const char **params = gw_calloc(4 * w->key.n + 1, sizeof(char *));
 	bool pg = w->d->id == GW_DIALECT_POSTGRES, lock = !h->sync;
+	struct gw_buf range = GW_BUF_INIT;
 	int np = 0, rc = 0;
-	char *sql = copy_sql(w, map, end, lock, &np, params);
+	char *sql, *clear = NULL;
 
+	gw_walk_range(&range, w, end, &np, params);
+	sql = copy_sql(w->d, map, range.data, lock);
+	if (pg && !lock)
+		clear = delete_sql(w->d, map, range.data);
 	if (!pg && !lock)
 		rc = gw_conn_exec(w->c, MY_NO_LOCKS, err);
 	if (rc == 0)
-		rc = gw_walk_commit(w, sql, np, params, end, h, pg ? NULL : my_warnings, err);
+		rc = gw_walk_commit(w, clear, sql, np, params, end, h, pg ? NULL : my_warnings,
+				    err);
 	if (rc == GW_ERR_DB_DUPLICATE && pg)
 		duplicate_hint(map, err);
+	free(clear);
 	free(sql);
 	free(params);
+	gw_buf_release(&range);
 	return rc;
 }
 
@@ -341,18 +366,12 @@ static int compare_chunk(struct gw_walk *w, const struct gw_shadow_map *map, con
  * chunk of the copy).
  */
 static int recopy(struct gw_walk *w, const struct gw_shadow_map *map, const char *range, int np,
-		  const char **params, const struct gw_keyval *end, const struct gw_fill_hooks *h,
-		  struct gw_error *err)
+		  const char **params, const struct gw_fill_hooks *h, struct gw_error *err)
 {
-	struct gw_buf b = GW_BUF_INIT;
-	const char **cp = gw_calloc(4 * w->key.n + 1, sizeof(char *));
 	bool pg = w->d->id == GW_DIALECT_POSTGRES, lock = !h->sync;
-	int cnp = 0, rc = 0;
-	char *copy = copy_sql(w, map, end, lock, &cnp, cp);
+	char *clear = delete_sql(w->d, map, range), *copy = copy_sql(w->d, map, range, lock);
+	int rc = 0;
 
-	gw_buf_puts(&b, "DELETE FROM ");
-	w->d->ident(&b, map->to);
-	gw_buf_puts(&b, range);
 	if (!lock)
 		rc = h->sync(h->arg, err);
 	if (rc == 0 && !pg && !lock)
@@ -360,9 +379,9 @@ static int recopy(struct gw_walk *w, const struct gw_shadow_map *map, const char
 	if (rc == 0)
 		rc = gw_conn_exec(w->c, "BEGIN", err);
 	if (rc == 0)
-		rc = gw_conn_query(w->c, b.data, np, params, NULL, err);
+		rc = gw_conn_query(w->c, clear, np, params, NULL, err);
 	if (rc == 0)
-		rc = gw_conn_query(w->c, copy, cnp, cp, NULL, err);
+		rc = gw_conn_query(w->c, copy, np, params, NULL, err);
 	if (rc == 0 && !pg)
 		rc = my_warnings(w, err);
 	if (rc == 0)
@@ -370,8 +389,7 @@ static int recopy(struct gw_walk *w, const struct gw_shadow_map *map, const char
 	if (rc < 0 && gw_conn_exec(w->c, "ROLLBACK", NULL) < 0)
 		gw_warn(map->from, "could not roll back a failed copy");
 	free(copy);
-	free(cp);
-	gw_buf_release(&b);
+	free(clear);
 	return rc;
 }
 
@@ -429,7 +447,7 @@ static int verify_chunk(struct gw_walk *w, const struct gw_keyval *end,
 		}
 		gw_warn(map->from, "rows differ from '%s' in a chunk: copying it again", map->to);
 		w->p.retries++;
-		rc = recopy(w, map, range.data, np, params, end, h, err);
+		rc = recopy(w, map, range.data, np, params, h, err);
 	}
 	if (rc == 0) {
 		ckpt = gw_walk_checkpoint(w, end);

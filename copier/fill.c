@@ -156,14 +156,17 @@ static int chunk_end(struct gw_walk *w, long size, struct gw_keyval *end, bool *
 	return rc;
 }
 
-int gw_walk_commit(struct gw_walk *w, const char *sql, int np, const char *const *params,
-		   const struct gw_keyval *end, const struct gw_fill_hooks *h,
+int gw_walk_commit(struct gw_walk *w, const char *first, const char *sql, int np,
+		   const char *const *params, const struct gw_keyval *end,
+		   const struct gw_fill_hooks *h,
 		   int (*check)(struct gw_walk *w, struct gw_error *err), struct gw_error *err)
 {
 	char *ckpt;
 	int rc;
 
 	rc = gw_conn_exec(w->c, "BEGIN", err);
+	if (rc == 0 && first)
+		rc = gw_conn_query(w->c, first, np, params, NULL, err);
 	if (rc == 0)
 		rc = gw_conn_query(w->c, sql, np, params, NULL, err);
 	if (rc == 0 && check)
@@ -321,7 +324,7 @@ static int fill_chunk(struct gw_walk *w, const struct gw_keyval *end,
 	gw_walk_range(&b, w, end, &np, params);
 	if (f->where)
 		gw_buf_printf(&b, " AND (%s)", f->where);
-	rc = gw_walk_commit(w, b.data, np, params, end, h, NULL, err);
+	rc = gw_walk_commit(w, NULL, b.data, np, params, end, h, NULL, err);
 	free(params);
 	gw_buf_release(&b);
 	return rc;
