@@ -773,10 +773,14 @@ static int run_walk_job(struct phase_run *pr, const struct gw_job *job, const ch
 		job->kind == GW_JOB_COPY ? "copying" : "verifying", job->table,
 		job->kind == GW_JOB_COPY ? "into" : "against", shadow, target,
 		cap ? ", applying the replication stream between chunks" : "");
-	if (job->kind == GW_JOB_COPY)
+	if (job->kind == GW_JOB_COPY) {
 		rc = gw_copy_run(pr->ctx->conn, &map, resume, pr->rows_total, (double)target, &h,
 				 &pr->ctx->err);
-	else
+		if (rc == 0)
+			end_line(pr);
+		if (rc == 0)
+			rc = gw_shadow_build_indexes(pr->ctx->conn, job->table, !cap, &pr->ctx->err);
+	} else
 		rc = gw_verify_run(pr->ctx->conn, &map, true, resume, pr->rows_total, (double)target,
 				   &h, &differed, &pr->ctx->err);
 	end_line(pr);

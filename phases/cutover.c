@@ -90,6 +90,8 @@ static int capture_job(struct gw_conn *c, const struct gw_job *job, struct gw_st
 				  t, old);
 		gw_error_hint(err, "run 'godwit cleanup' for that migration first");
 	}
+	if (rc == 0)
+		rc = gw_shadow_defer_sql(c, t, out, err);
 	if (rc == 0 && job->replication)
 		rc = gw_capture_setup(c, t, err);
 	else if (rc == 0)

@@ -173,9 +173,13 @@ static void release(const struct gw_phase_req *req, struct gw_steps *out)
 static void expand_undo(const struct gw_phase_req *req, const char *shadow,
 			struct gw_steps *out)
 {
+	char *record = gw_shadow_name(req->op->table, "ix");
+
 	release(req, out);
 	gw_capture_drop(out, req->dialect, req->op->table, req->op->table, "fwd");
 	add_sql(out, 0, req->dialect, "DROP TABLE IF EXISTS ", shadow, "");
+	add_sql(out, 0, req->dialect, "DROP TABLE IF EXISTS ", record, "");
+	free(record);
 }
 
 static void backfill(const struct gw_phase_req *req, const char *shadow, struct gw_steps *out)
@@ -184,7 +188,8 @@ static void backfill(const struct gw_phase_req *req, const char *shadow, struct 
 
 	add_job(out, req, GW_STEP_NO_TXN, GW_JOB_COPY,
 		gw_asprintf("-- copy: INSERT INTO %s SELECT ... FROM %s in keyset chunks, "
-			    "each committed with the checkpoint",
+			    "each committed with the checkpoint; secondary indexes that are not "
+			    "unique are built after it",
 			    shadow, t));
 	add_job(out, req, GW_STEP_NO_TXN, GW_JOB_VERIFY,
 		gw_asprintf("-- verify: checksum of %s against %s chunk by chunk; a chunk "

@@ -38,6 +38,20 @@ bool gw_shadow(const struct gw_migration *m, const struct gw_op *op);
 void gw_shadow_cleanup_steps(const struct gw_dialect *d, const struct gw_op *op,
 			     struct gw_steps *out);
 
+/*
+ * The shadow's secondary indexes that are not unique are built after the
+ * copy, by sorting, instead of row by row during it (copier/indexes.c).
+ * Defer (expand, before the capture): the statements that record their
+ * definitions in "_gw_<t>_ix" and drop them; after an interruption, those
+ * that drop what is still there. Build (after the copy): create those
+ * missing (online: without blocking writes to the shadow, which trigger
+ * capture makes), then drop the record. Nothing to do, nothing done.
+ */
+GW_MUSTCHECK int gw_shadow_defer_sql(struct gw_conn *c, const char *table, struct gw_steps *out,
+				     struct gw_error *err);
+GW_MUSTCHECK int gw_shadow_build_indexes(struct gw_conn *c, const char *table, bool online,
+					 struct gw_error *err);
+
 /* How the rows of table from map onto table to. */
 struct gw_shadow_map {
 	char *schema;          /* PostgreSQL: schema of both, to qualify names in triggers */

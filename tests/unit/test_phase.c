@@ -2082,7 +2082,7 @@ static void expect_shadow(const char *d, const struct gw_migration *m, size_t op
 	"-- capture: triggers on " t " apply every INSERT, UPDATE and DELETE to _gw_" t "_new"
 #define COPY_NOTE(t)                                                                           \
 	"-- copy: INSERT INTO _gw_" t "_new SELECT ... FROM " t " in keyset chunks, each "      \
-	"committed with the checkpoint"
+	"committed with the checkpoint; secondary indexes that are not unique are built after it"
 #define VERIFY_NOTE(t)                                                                         \
 	"-- verify: checksum of " t " against _gw_" t "_new chunk by chunk; a chunk that "      \
 	"differs is copied again"
@@ -2157,9 +2157,10 @@ static void test_shadow_rebuild_postgres(void **state)
 			      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
 			      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
 			      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
-		expect_shadow(PG, &m, 0, E, UNDO, live, 3,
+		expect_shadow(PG, &m, 0, E, UNDO, live, 4,
 			      PG_CAPTURE_DROP("users"),
-			      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_new\"");
+			      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_new\"",
+			      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_ix\"");
 		expect_shadow_rest_pg(&m, 0, live, "users");
 	}
 	gw_migration_release(&m);
@@ -2178,9 +2179,10 @@ static void test_shadow_rebuild_mysql(void **state)
 			      0, NOJOB, "CREATE TABLE `_gw_users_new` LIKE `users`",
 			      0, NOJOB, "ALTER TABLE `_gw_users_new` " REBUILD_ALTER,
 			      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
-		expect_shadow(MY, &m, 0, E, UNDO, live, 4,
+		expect_shadow(MY, &m, 0, E, UNDO, live, 5,
 			      MY_CAPTURE_DROP("users"),
-			      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_new`");
+			      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_new`",
+			      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_ix`");
 		expect_shadow_rest_my(&m, 0, live, "users");
 	}
 	gw_migration_release(&m);
@@ -2221,11 +2223,12 @@ static void test_shadow_replication(void **state)
 		      "-- capture: every change of users read from the logical replication slot "
 		      "(pgoutput) and applied to _gw_users_new");
 	/* rollback of expand releases the stream first */
-	expect_shadow(PG, &m, 0, E, UNDO, &users_pg, 4,
+	expect_shadow(PG, &m, 0, E, UNDO, &users_pg, 5,
 		      NT, GW_JOB_RELEASE,
 		      "-- release the replication capture of users: drop its slot and publication",
 		      PG_CAPTURE_DROP("users"),
-		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_new\"");
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_new\"",
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_ix\"");
 	expect_shadow(MY, &m, 0, C, FWD, &users_my, 2,
 		      LK, GW_JOB_SWAP,
 		      "-- swap: capture from _gw_users_new into users; sentry _gw_users_old; LOCK "
@@ -2306,12 +2309,14 @@ static void test_shadow_alter_column(void **state)
 		      MB, NOJOB, "ALTER TABLE `_gw_accounts_new` MODIFY COLUMN `balance` "
 				 "numeric(12,2) " MODIFY_OFFLINE,
 		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("accounts"));
-	expect_shadow(PG, &m, 0, E, UNDO, &acc_pg, 3,
+	expect_shadow(PG, &m, 0, E, UNDO, &acc_pg, 4,
 		      PG_CAPTURE_DROP("accounts"),
-		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_accounts_new\"");
-	expect_shadow(MY, &m, 0, E, UNDO, &acc_my, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_accounts_new\"",
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_accounts_ix\"");
+	expect_shadow(MY, &m, 0, E, UNDO, &acc_my, 5,
 		      MY_CAPTURE_DROP("accounts"),
-		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_accounts_new`");
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_accounts_new`",
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_accounts_ix`");
 	expect_shadow_rest_pg(&m, 0, &acc_pg, "accounts");
 	expect_shadow_rest_my(&m, 0, &acc_my, "accounts");
 	gw_migration_release(&m);
@@ -2512,9 +2517,10 @@ static void test_shadow_refused_live(void **state)
 		      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
 		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
 	/* the live table is judged before expand only: undoing it, and later phases, go on */
-	expect_shadow(MY, &m, 0, E, UNDO, &fk_out_my, 4,
+	expect_shadow(MY, &m, 0, E, UNDO, &fk_out_my, 5,
 		      MY_CAPTURE_DROP("users"),
-		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_new`");
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_new`",
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_ix`");
 	expect_shadow(MY, &m, 0, B, FWD, &trg_my, 2,
 		      NT, GW_JOB_COPY, COPY_NOTE("users"),
 		      NT, GW_JOB_VERIFY, VERIFY_NOTE("users"));
