@@ -2,18 +2,24 @@
  * The shadow-table copy and its verification, chunk by chunk over the
  * source's key (see shadow.h).
  *
- * A chunk is copied with INSERT ... SELECT. Rows the capture wrote
- * already are newer than or equal to what the copy reads, and are kept.
- * PostgreSQL says so with ON CONFLICT on the key; MariaDB/MySQL with
- * INSERT IGNORE, whose warnings are then read: anything but a duplicate of
- * the key (a duplicate on another unique key, a truncated value) fails.
+ * A chunk is copied with INSERT ... SELECT. With trigger capture the
+ * source rows are read under share locks, so that a concurrent DELETE of a
+ * row waits until the copy of it commits and its trigger then deletes the
+ * copy; rows the triggers wrote already are newer than or equal to what
+ * the copy reads, and are kept: PostgreSQL says so with ON CONFLICT on the
+ * key; MariaDB/MySQL with INSERT IGNORE, whose warnings are then read:
+ * anything but a duplicate of the key (a duplicate on another unique key,
+ * a truncated value) fails.
  *
- * With trigger capture the source rows are read under share locks, so
- * that a concurrent DELETE of a row waits until the copy of it commits and
- * its trigger then deletes the copy. With replication capture nothing is
- * locked: the stream was applied and settled just before the chunk (see
- * stream.h), and a change the chunk's snapshot misses is applied after it.
- * MariaDB/MySQL read so only at READ COMMITTED (a locking read otherwise).
+ * With replication capture nothing is locked (the runner's MariaDB/MySQL
+ * sessions read at READ COMMITTED, where INSERT ... SELECT does not lock
+ * either): the stream was applied to a mark and settled just before the
+ * chunk (see stream.h), so the chunk's snapshot is newer than anything the
+ * shadow holds, and what the snapshot misses comes after the mark, to be
+ * applied after the chunk. PostgreSQL then deletes the range from the
+ * shadow and inserts without ON CONFLICT (cheaper), when the key orders
+ * alike in both tables; INSERT IGNORE keeps older rows, which the stream
+ * brings up to date.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +34,13 @@
 #define VERIFY_ATTEMPTS 3
 /* MariaDB/MySQL keep at most this many warnings: no chunk may have more rows. */
 #define MY_MAX_WARNINGS 65535
-/* MariaDB/MySQL: what makes the next transaction's INSERT ... SELECT read without locks. */
-#define MY_NO_LOCKS "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
 
 /* What a copy or verify walk carries to its chunks. */
 struct job {
 	const struct gw_shadow_map *map;
 	bool repair;        /* verify: copy a chunk that differs again */
 	long differed;      /* verify: chunks found different */
+	bool dup_retried;   /* copy: a duplicate was retried after the stream caught up */
 };
 
 static void put_cols(struct gw_buf *b, const struct gw_dialect *d,
@@ -45,15 +50,12 @@ static void put_cols(struct gw_buf *b, const struct gw_dialect *d,
 }
 
 /*
- * The copy of the rows of a range (" WHERE ..."): INSERT ... SELECT. With
- * trigger capture (lock) it reads under share locks and, on PostgreSQL,
- * keeps what the triggers wrote (ON CONFLICT). With replication capture
- * nothing writes the shadow while a chunk runs: PostgreSQL deletes the
- * range first (what the stream wrote there is not newer than the chunk's
- * snapshot), cheaper than ON CONFLICT.
+ * The copy of the rows of a range (" WHERE ..."): INSERT ... SELECT, under
+ * share locks (lock), keeping the shadow's rows (keep: PostgreSQL ON
+ * CONFLICT; MariaDB/MySQL always, INSERT IGNORE).
  */
 static char *copy_sql(const struct gw_dialect *d, const struct gw_shadow_map *map,
-		      const char *range, bool lock)
+		      const char *range, bool lock, bool keep)
 {
 	bool pg = d->id == GW_DIALECT_POSTGRES;
 	struct gw_buf b = GW_BUF_INIT;
@@ -69,7 +71,7 @@ static char *copy_sql(const struct gw_dialect *d, const struct gw_shadow_map *ma
 	gw_buf_puts(&b, range);
 	if (lock)
 		gw_buf_puts(&b, pg ? " FOR SHARE" : " LOCK IN SHARE MODE");
-	if (pg && lock) {
+	if (pg && keep) {
 		gw_buf_puts(&b, " ON CONFLICT (");
 		gw_sql_ident_list(&b, d, map->key.n, map->key.cols);
 		gw_buf_puts(&b, ") DO NOTHING");
@@ -137,25 +139,34 @@ static int my_warnings(struct gw_walk *w, struct gw_error *err)
 static int copy_chunk(struct gw_walk *w, const struct gw_keyval *end,
 		      const struct gw_fill_hooks *h, struct gw_error *err)
 {
-	const struct gw_shadow_map *map = ((struct job *)w->arg)->map;
+	struct job *job = w->arg;
+	const struct gw_shadow_map *map = job->map;
 	const char **params = gw_calloc(4 * w->key.n + 1, sizeof(char *));
 	bool pg = w->d->id == GW_DIALECT_POSTGRES, lock = !h->sync;
+	bool clear = pg && !lock && map->key_ordered;
 	struct gw_buf range = GW_BUF_INIT;
-	int np = 0, rc = 0;
-	char *sql, *clear = NULL;
+	int np = 0, rc;
+	char *sql, *del = NULL;
 
 	gw_walk_range(&range, w, end, &np, params);
-	sql = copy_sql(w->d, map, range.data, lock);
-	if (pg && !lock)
-		clear = delete_sql(w->d, map, range.data);
-	if (!pg && !lock)
-		rc = gw_conn_exec(w->c, MY_NO_LOCKS, err);
-	if (rc == 0)
-		rc = gw_walk_commit(w, clear, sql, np, params, end, h, pg ? NULL : my_warnings,
-				    err);
+	sql = copy_sql(w->d, map, range.data, lock, !clear);
+	if (clear)
+		del = delete_sql(w->d, map, range.data);
+	rc = gw_walk_commit(w, del, sql, np, params, end, h, pg ? NULL : my_warnings, err);
+	/*
+	 * Replication capture: a row may collide on another unique key with
+	 * one the stream has not brought up to date yet (changed between the
+	 * mark and the chunk's snapshot): catch up and try once more.
+	 */
+	if (rc == GW_ERR_DB_DUPLICATE && !lock && !job->dup_retried) {
+		job->dup_retried = true;
+		rc = GW_ERR_DB_RETRY;
+	} else if (rc == 0) {
+		job->dup_retried = false;
+	}
 	if (rc == GW_ERR_DB_DUPLICATE && pg)
 		duplicate_hint(map, err);
-	free(clear);
+	free(del);
 	free(sql);
 	free(params);
 	gw_buf_release(&range);
@@ -191,7 +202,7 @@ int gw_copy_run(struct gw_conn *c, const struct gw_shadow_map *map, const char *
 		long long rows_total, double target_ms, const struct gw_fill_hooks *h,
 		struct gw_error *err)
 {
-	struct job job = {map, false, 0};
+	struct job job = {map, false, 0, false};
 
 	return walk_map(c, &job, false, resume, rows_total, target_ms, h, copy_chunk, err);
 }
@@ -369,17 +380,13 @@ static int recopy(struct gw_walk *w, const struct gw_shadow_map *map, const char
 		  const char **params, const struct gw_fill_hooks *h, struct gw_error *err)
 {
 	bool pg = w->d->id == GW_DIALECT_POSTGRES, lock = !h->sync;
-	char *clear = delete_sql(w->d, map, range), *copy = copy_sql(w->d, map, range, lock);
-	int rc = 0;
+	char *del = delete_sql(w->d, map, range), *copy = copy_sql(w->d, map, range, lock, lock);
+	int rc = lock ? 0 : h->sync(h->arg, err);
 
-	if (!lock)
-		rc = h->sync(h->arg, err);
-	if (rc == 0 && !pg && !lock)
-		rc = gw_conn_exec(w->c, MY_NO_LOCKS, err);
 	if (rc == 0)
 		rc = gw_conn_exec(w->c, "BEGIN", err);
 	if (rc == 0)
-		rc = gw_conn_query(w->c, clear, np, params, NULL, err);
+		rc = gw_conn_query(w->c, del, np, params, NULL, err);
 	if (rc == 0)
 		rc = gw_conn_query(w->c, copy, np, params, NULL, err);
 	if (rc == 0 && !pg)
@@ -389,7 +396,7 @@ static int recopy(struct gw_walk *w, const struct gw_shadow_map *map, const char
 	if (rc < 0 && gw_conn_exec(w->c, "ROLLBACK", NULL) < 0)
 		gw_warn(map->from, "could not roll back a failed copy");
 	free(copy);
-	free(clear);
+	free(del);
 	return rc;
 }
 
@@ -463,7 +470,7 @@ int gw_verify_run(struct gw_conn *c, const struct gw_shadow_map *map, bool repai
 		  const char *resume, long long rows_total, double target_ms,
 		  const struct gw_fill_hooks *h, long *differed, struct gw_error *err)
 {
-	struct job job = {map, repair, 0};
+	struct job job = {map, repair, 0, false};
 	int rc = walk_map(c, &job, true, resume, rows_total, target_ms, h, verify_chunk, err);
 
 	*differed = job.differed;

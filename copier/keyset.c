@@ -11,7 +11,7 @@
 #include "godwit/dialect.h"
 #include "godwit/driver.h"
 
-static bool integer_type(const char *type)
+bool gw_integer_type(const char *type)
 {
 	static const char *const ints[] = {"tinyint", "smallint", "mediumint", "int",
 					   "integer", "bigint"};
@@ -37,7 +37,7 @@ static void key_from(const struct gw_table_info *t, size_t n, char *const *cols,
 		const struct gw_column_info *c = gw_table_info_column(t, cols[i]);
 
 		k->cols[i] = gw_strdup(cols[i]);
-		k->integer[i] = c && integer_type(c->type);
+		k->integer[i] = c && gw_integer_type(c->type);
 	}
 }
 

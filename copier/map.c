@@ -67,6 +67,16 @@ static int choose_key(const struct gw_table_info *from, const struct gw_table_in
 				continue;
 			gw_key_from_index(from, ix, &map->key);
 			map->to_key_index = gw_strdup(there->name);
+			map->key_ordered = true;
+			for (size_t k = 0; k < map->key.n; k++) {
+				const struct gw_column_info *a, *b;
+
+				a = gw_table_info_column(from, map->key.cols[k]);
+				b = gw_table_info_column(to, map->key.cols[k]);
+				map->key_ordered &= a && b && (strcasecmp(a->type, b->type) == 0 ||
+							       (map->key.integer[k] &&
+								gw_integer_type(b->type)));
+			}
 			return 0;
 		}
 	}

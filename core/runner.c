@@ -773,14 +773,10 @@ static int run_walk_job(struct phase_run *pr, const struct gw_job *job, const ch
 		job->kind == GW_JOB_COPY ? "copying" : "verifying", job->table,
 		job->kind == GW_JOB_COPY ? "into" : "against", shadow, target,
 		cap ? ", applying the replication stream between chunks" : "");
-	if (job->kind == GW_JOB_COPY) {
+	if (job->kind == GW_JOB_COPY)
 		rc = gw_copy_run(pr->ctx->conn, &map, resume, pr->rows_total, (double)target, &h,
 				 &pr->ctx->err);
-		if (rc == 0)
-			end_line(pr);
-		if (rc == 0)
-			rc = gw_shadow_build_indexes(pr->ctx->conn, job->table, !cap, &pr->ctx->err);
-	} else
+	else
 		rc = gw_verify_run(pr->ctx->conn, &map, true, resume, pr->rows_total, (double)target,
 				   &h, &differed, &pr->ctx->err);
 	end_line(pr);
@@ -797,6 +793,18 @@ static int run_walk_job(struct phase_run *pr, const struct gw_job *job, const ch
 		gw_capture_stats(cap, &applied, &lag);
 		gw_info(pr->label, "replication capture: %lld changes applied, lag %.0f ms", applied,
 			lag);
+	}
+	/*
+	 * Nothing reads the stream while the indexes build: close it, or the
+	 * server drops it on a long build (wal_sender_timeout,
+	 * net_write_timeout); the verify opens it again where it was recorded.
+	 */
+	if (rc == 0 && job->kind == GW_JOB_COPY) {
+		bool online = !cap;   /* triggers write the shadow meanwhile */
+
+		if (cap)
+			capture_close(pr);
+		rc = gw_shadow_build_indexes(pr->ctx->conn, job->table, online, &pr->ctx->err);
 	}
 out:
 	gw_shadow_map_release(&map);

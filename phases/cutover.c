@@ -577,6 +577,14 @@ int gw_shadow_cutover_mysql(struct gw_conn *c, const char *url, const struct gw_
 	 */
 	if (rc == 0 && cap)
 		rc = capture(c, sw.t, sw.other, sw.t, sw.other, sw.t, "fwd", &steps, err);
+	/*
+	 * Catch up before the triggers, then again after: while both write
+	 * the shadow, an application's write and a batch of the stream can
+	 * deadlock (and the server may pick the application's as the victim),
+	 * so that batch is kept to the few changes in between.
+	 */
+	if (rc == 0 && cap)
+		rc = gw_capture_sync(cap, false, err);
 	if (rc == 0)
 		rc = exec_all(c, sw.t, &steps, err);
 	if (rc == 0 && cap)

@@ -123,7 +123,11 @@ static int expand(const struct gw_phase_req *req, const char *shadow, struct gw_
 	const struct gw_dialect *d = req->dialect;
 	bool pg = d->id == GW_DIALECT_POSTGRES;
 	struct gw_buf b = GW_BUF_INIT;
+	char *record = gw_shadow_name(op->table, "ix");
 
+	/* a record of deferred indexes is trusted only from this expand (copier/indexes.c) */
+	add_sql(out, 0, d, "DROP TABLE IF EXISTS ", record, "");
+	free(record);
 	gw_buf_puts(&b, "CREATE TABLE ");
 	d->ident(&b, shadow);
 	gw_buf_puts(&b, pg ? " (LIKE " : " LIKE ");

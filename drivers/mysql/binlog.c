@@ -354,6 +354,50 @@ static void stream_close(struct gw_stream *s)
 	free(s);
 }
 
+/*
+ * What the server must do for the binlog to carry whole rows, checked when
+ * the stream is set up and each time it opens.
+ */
+static int server_check(struct gw_conn *c, const struct gw_table_info *t, struct gw_error *err)
+{
+	/*
+	 * binlog_order_commits (MySQL; MariaDB always does): InnoDB commits in
+	 * binlog order, so that all read up to a mark is visible once the mark
+	 * has committed (stream.h).
+	 */
+	static const struct {
+		const char *var, *want, *fix;
+	} need[] = {
+		{"log_bin", "1", "start the server with log_bin (and binlog_format=ROW, "
+				 "binlog_row_image=FULL)"},
+		{"binlog_format", "ROW", "SET GLOBAL binlog_format = 'ROW'"},
+		{"binlog_row_image", "FULL", "SET GLOBAL binlog_row_image = 'FULL'"},
+		{"binlog_order_commits", "ON", "SET GLOBAL binlog_order_commits = ON (the default)"},
+	};
+	struct gw_result *r = NULL, *order = NULL;
+	int rc = gw_conn_query(c, "SELECT @@log_bin, @@binlog_format, @@binlog_row_image", 0, NULL,
+			       &r, err);
+
+	if (rc == 0)
+		rc = gw_conn_query(c, "SHOW GLOBAL VARIABLES LIKE 'binlog_order_commits'", 0, NULL,
+				   &order, err);
+	for (size_t i = 0; rc == 0 && i < GW_ARRAY_SIZE(need); i++) {
+		const char *v = i < 3 ? gw_result_get(r, 0, (int)i)
+				: order->nrows ? gw_result_get(order, 0, 1) : "ON";
+
+		if (v && strcasecmp(v, need[i].want) == 0)
+			continue;
+		rc = gw_error_set(err, GW_ERR_UNSUPPORTED,
+				  "replication capture of '%s' needs %s = %s on the server; it is %s",
+				  t->name, need[i].var, need[i].want, v ? v : "NULL");
+		gw_error_hint(err, "%s%s, or use \"capture\": \"triggers\"", need[i].fix,
+			      i ? " and put it in the server's configuration" : "");
+	}
+	gw_result_free(order);
+	gw_result_free(r);
+	return rc;
+}
+
 static int stream_open(const char *url, struct gw_conn *c, const struct gw_table_info *t,
 		       const char *pos, struct gw_stream **out, struct gw_error *err)
 {
@@ -372,7 +416,9 @@ static int stream_open(const char *url, struct gw_conn *c, const struct gw_table
 		rc = gw_error_set(err, GW_ERR_STATE, "binlog position '%s' is not valid", pos);
 		goto out;
 	}
-	rc = define(c, t->name, &s->t, err);
+	rc = server_check(c, t, err);
+	if (rc == 0)
+		rc = define(c, t->name, &s->t, err);
 	if (rc == 0 && s->t.ncols != t->ncolumns)
 		rc = gw_error_set(err, GW_ERR_STATE, "table '%s' changed while it was opened",
 				  t->name);
@@ -442,46 +488,12 @@ static int stream_confirm(struct gw_stream *s, const char *pos, struct gw_error 
 	return 0;   /* the server keeps binlogs by its own retention */
 }
 
-/* What the server must do for the binlog to carry whole rows. */
 static int stream_setup(struct gw_conn *c, const struct gw_table_info *t, char **pos,
 			struct gw_error *err)
 {
-	/*
-	 * binlog_order_commits (MySQL; MariaDB always does): InnoDB commits in
-	 * binlog order, so that all read up to a mark is visible once the mark
-	 * has committed (stream.h).
-	 */
-	static const struct {
-		const char *var, *want, *fix;
-	} need[] = {
-		{"log_bin", "1", "start the server with log_bin (and binlog_format=ROW, "
-				 "binlog_row_image=FULL)"},
-		{"binlog_format", "ROW", "SET GLOBAL binlog_format = 'ROW'"},
-		{"binlog_row_image", "FULL", "SET GLOBAL binlog_row_image = 'FULL'"},
-		{"binlog_order_commits", "ON", "SET GLOBAL binlog_order_commits = ON (the default)"},
-	};
-	struct gw_result *r = NULL, *order = NULL;
-	int rc = gw_conn_query(c, "SELECT @@log_bin, @@binlog_format, @@binlog_row_image", 0, NULL,
-			       &r, err);
+	struct gw_result *r = NULL;
+	int rc = server_check(c, t, err);
 
-	if (rc == 0)
-		rc = gw_conn_query(c, "SHOW GLOBAL VARIABLES LIKE 'binlog_order_commits'", 0, NULL,
-				   &order, err);
-	for (size_t i = 0; rc == 0 && i < GW_ARRAY_SIZE(need); i++) {
-		const char *v = i < 3 ? gw_result_get(r, 0, (int)i)
-				: order->nrows ? gw_result_get(order, 0, 1) : "ON";
-
-		if (v && strcasecmp(v, need[i].want) == 0)
-			continue;
-		rc = gw_error_set(err, GW_ERR_UNSUPPORTED,
-				  "replication capture of '%s' needs %s = %s on the server; it is %s",
-				  t->name, need[i].var, need[i].want, v ? v : "NULL");
-		gw_error_hint(err, "%s%s, or use \"capture\": \"triggers\"", need[i].fix,
-			      i ? " and put it in the server's configuration" : "");
-	}
-	gw_result_free(order);
-	gw_result_free(r);
-	r = NULL;
 	if (rc == 0)
 		rc = gw_conn_query(c, "SHOW MASTER STATUS", 0, NULL, &r, err);
 	if (rc == 0 && r->nrows == 0)

@@ -26,7 +26,7 @@
 #include "postgres_int.h"
 
 #define MARK_PREFIX "godwit"
-#define SETTLE_WAIT_MS 10000
+#define SETTLE_WAIT_MS 300000
 /* Values come as text in these settings, and are read back in any. */
 #define WALSENDER_OPTIONS \
 	"-c datestyle=ISO -c intervalstyle=postgres -c timezone=UTC " \
@@ -345,12 +345,14 @@ static int stream_mark(struct gw_stream *s, long long seq, struct gw_error *err)
 
 /*
  * A transaction is decoded once its commit record is flushed, which may be
- * a moment before the server shows it committed to new snapshots: wait
- * until every one returned so far that changed t is visible.
+ * a moment before the server shows it committed to new snapshots (longer
+ * when the commit waits for a synchronous standby): wait until every one
+ * returned so far that changed t is visible.
  */
 static int stream_settle(struct gw_stream *s, struct gw_error *err)
 {
 	double t0 = gw_now_ms();
+	long wait_us = 100;
 
 	while (s->nunsettled) {
 		struct gw_result *r = NULL;
@@ -371,12 +373,18 @@ static int stream_settle(struct gw_stream *s, struct gw_error *err)
 		if (rc < 0)
 			return rc;
 		s->nunsettled = kept;
-		if (kept && gw_now_ms() - t0 > SETTLE_WAIT_MS)
-			return gw_error_set(err, GW_ERR_DB, "logical replication slot '%s': transaction "
-					    "%u was decoded but is not visible after %d s",
-					    s->slot, s->unsettled[0], SETTLE_WAIT_MS / 1000);
+		if (kept && gw_now_ms() - t0 > SETTLE_WAIT_MS) {
+			rc = gw_error_set(err, GW_ERR_DB, "logical replication slot '%s': transaction "
+					  "%u was decoded but is still not visible after %d s",
+					  s->slot, s->unsettled[0], SETTLE_WAIT_MS / 1000);
+			gw_error_hint(err, "a commit that waits for a synchronous standby is not "
+					   "visible yet; check synchronous_standby_names and the "
+					   "standbys, then run again: it resumes");
+			return rc;
+		}
 		if (kept)
-			nanosleep(&(struct timespec){0, 1000000L}, NULL);
+			nanosleep(&(struct timespec){0, wait_us * 1000L}, NULL);
+		wait_us = wait_us < 100000 ? 2 * wait_us : wait_us;
 	}
 	return 0;
 }

@@ -45,6 +45,8 @@ bool gw_key_usable(const struct gw_table_info *t, const struct gw_index_info *ix
 /* The key of index ix of t. */
 void gw_key_from_index(const struct gw_table_info *t, const struct gw_index_info *ix,
 		       struct gw_key *k);
+/* An integer type of either engine ("int", "bigint(20) unsigned", "integer"...). */
+bool gw_integer_type(const char *type);
 
 /* Adaptive chunk size: rows per chunk aiming at target_ms per chunk. */
 struct gw_chunker {

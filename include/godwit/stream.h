@@ -3,17 +3,16 @@
  * replication stream (MariaDB/MySQL binlog, PostgreSQL pgoutput) and
  * applied to its shadow, instead of triggers.
  *
- * The stream starts (expand) before the copy reads its first chunk. The
- * copy keeps what the stream wrote first; the stream writes whole row
- * images and deletes by key. So replaying the stream from any point
- * before the copy, in order, to its end gives the table's rows: after a
- * crash both resume from what was committed, and a change applied twice
- * does no harm. Before each chunk the stream is applied up to a mark and
- * every transaction applied is visible to new snapshots (settle); the
- * chunk then reads the rows as they are, without locks, and whatever
- * committed after its snapshot comes after the mark, to be applied after
- * the chunk. (With triggers the copy must read under share locks instead:
- * see copier/copy.c.)
+ * The stream starts (expand) before the copy reads its first chunk.
+ * Before each chunk the stream is applied up to a mark, and every
+ * transaction applied is visible to new snapshots (settle); the chunk then
+ * reads the rows as they are, without locks: its snapshot is at least as
+ * new as anything the shadow holds, and whatever it misses committed after
+ * the mark, to be applied after the chunk (copier/copy.c). The stream
+ * writes whole row images and deletes by key, so replaying it in order
+ * from any point before the copy gives the table's rows: after a crash
+ * both resume from what was committed, and a change applied twice does no
+ * harm.
  *
  * Where the stream is read up to is kept in "_gw_<t>_rpl" (row 1), written
  * in the transaction that applies the changes. Marks written through the

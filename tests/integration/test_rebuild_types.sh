@@ -548,7 +548,8 @@ else
 fi
 if [ "${GW_CAPTURE:-triggers}" = replication ]; then
 	# ... from the stream, applied between the chunks: the writer's changes came through it.
-	n=$(sed -n 's/.*replication capture: \([0-9]*\) changes applied.*/\1/p' <<<"$OUT" | tail -n 1)
+	n=$(sed -n 's/.*replication capture: \([0-9]*\) changes applied.*/\1/p' <<<"$OUT" |
+		awk '{ n += $1 } END { print n + 0 }')
 	if [ "${n:-0}" -gt 0 ]; then
 		pass
 	else

@@ -595,7 +595,7 @@ static void test_checksum_postgres(void **state)
 {
 	struct gw_shadow_map map = {S("app"), S("orders"), S("_gw_orders_new"), 3, sum_cols,
 				    sum_types_pg, {1, sum_key, sum_key_int, S("orders_pkey")},
-				    S("_gw_orders_new_pkey"), false};
+				    S("_gw_orders_new_pkey"), false, true};
 	char *from, *to, *all;
 
 	(void)state;
@@ -627,7 +627,7 @@ static void expect_my_checksum(const char *type, const char *expr)
 	char *cols[] = {S("c")};
 	char *types[] = {S(type)};
 	struct gw_shadow_map map = {NULL, S("t"), S("_gw_t_new"), 1, cols, types,
-				    {1, sum_key, sum_key_int, S("PRIMARY")}, S("PRIMARY"), false};
+				    {1, sum_key, sum_key_int, S("PRIMARY")}, S("PRIMARY"), false, true};
 	char want[1024];
 	char *from = gw_checksum_sql(my, &map, false, "");
 	char *to = gw_checksum_sql(my, &map, true, " WHERE `id` <= 7");
@@ -714,7 +714,7 @@ static void test_checksum_mysql(void **state)
 	char *cols[] = {S("id"), S("amo`unt"), S("note"), S("at")};
 	char *types[] = {S("bigint"), S("decimal(12,2)"), S("varchar(80)"), S("datetime(6)")};
 	struct gw_shadow_map map = {S("shop"), S("orders"), S("_gw_orders_new"), 4, cols, types,
-				    {1, sum_key, sum_key_int, S("PRIMARY")}, S("PRIMARY"), false};
+				    {1, sum_key, sum_key_int, S("PRIMARY")}, S("PRIMARY"), false, true};
 	char *from, *to;
 
 	(void)state;
@@ -751,7 +751,7 @@ static void test_checksum_mysql_float_scale(void **state)
 	char *plain[] = {S("double")}, *scaled[] = {S("double(10,2)")};
 	char *fplain[] = {S("float")}, *fscaled[] = {S("float(7,4)")};
 	struct gw_shadow_map a = {NULL, S("t"), S("_gw_t_new"), 1, cols, plain,
-				  {1, sum_key, sum_key_int, S("PRIMARY")}, S("PRIMARY"), false};
+				  {1, sum_key, sum_key_int, S("PRIMARY")}, S("PRIMARY"), false, true};
 	struct gw_shadow_map b = a, c = a, d = a;
 	char *sa, *sb, *sc, *sd;
 	bool same_double, same_float;
@@ -804,7 +804,7 @@ static void test_checksum_mysql_xor_cancels(void **state)
 	char *cols[] = {S("id"), S("status")};
 	char *types[] = {S("int"), S("char(1)")};
 	struct gw_shadow_map map = {NULL, S("t"), S("_gw_t_new"), 2, cols, types,
-				    {1, sum_key, sum_key_int, S("PRIMARY")}, S("PRIMARY"), false};
+				    {1, sum_key, sum_key_int, S("PRIMARY")}, S("PRIMARY"), false, true};
 	uint32_t table = crc32_of("1#a#00") ^ crc32_of("2#a#00");
 	uint32_t shadow = crc32_of("1#b#00") ^ crc32_of("2#b#00");
 	uint64_t table_sum = (uint64_t)crc32_of("1#a#00") + crc32_of("2#a#00");

@@ -2153,7 +2153,8 @@ static void test_shadow_rebuild_postgres(void **state)
 	for (int k = 0; k < 2; k++) {
 		const struct gw_table_info *live = k ? &users_pg : NULL;
 
-		expect_shadow(PG, &m, 0, E, FWD, live, 3,
+		expect_shadow(PG, &m, 0, E, FWD, live, 4,
+			      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_ix\"",
 			      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
 			      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
 			      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
@@ -2175,7 +2176,8 @@ static void test_shadow_rebuild_mysql(void **state)
 	for (int k = 0; k < 2; k++) {
 		const struct gw_table_info *live = k ? &users_my : NULL;
 
-		expect_shadow(MY, &m, 0, E, FWD, live, 3,
+		expect_shadow(MY, &m, 0, E, FWD, live, 4,
+			      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_ix`",
 			      0, NOJOB, "CREATE TABLE `_gw_users_new` LIKE `users`",
 			      0, NOJOB, "ALTER TABLE `_gw_users_new` " REBUILD_ALTER,
 			      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
@@ -2210,13 +2212,15 @@ static void test_shadow_replication(void **state)
 
 	(void)state;
 	mig_with("{'capture': 'replication'}", REBUILD_OP, &m);
-	expect_shadow(MY, &m, 0, E, FWD, &users_my, 3,
+	expect_shadow(MY, &m, 0, E, FWD, &users_my, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_ix`",
 		      0, NOJOB, "CREATE TABLE `_gw_users_new` LIKE `users`",
 		      0, NOJOB, "ALTER TABLE `_gw_users_new` " REBUILD_ALTER,
 		      NT, GW_JOB_CAPTURE,
 		      "-- capture: every change of users read from the binlog and applied to "
 		      "_gw_users_new");
-	expect_shadow(PG, &m, 0, E, FWD, &users_pg, 3,
+	expect_shadow(PG, &m, 0, E, FWD, &users_pg, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_ix\"",
 		      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
 		      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
 		      NT, GW_JOB_CAPTURE,
@@ -2293,18 +2297,21 @@ static void test_shadow_alter_column(void **state)
 
 	(void)state;
 	mig(SHADOW_RETYPE, &m);
-	expect_shadow(PG, &m, 0, E, FWD, &acc_pg, 3,
+	expect_shadow(PG, &m, 0, E, FWD, &acc_pg, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_accounts_ix\"",
 		      0, NOJOB, "CREATE TABLE \"_gw_accounts_new\" (LIKE \"accounts\" INCLUDING ALL)",
 		      MB, NOJOB, "ALTER TABLE \"_gw_accounts_new\" ALTER COLUMN \"balance\" TYPE "
 				 "numeric(12,2)",
 		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("accounts"));
 	/* MODIFY restates NOT NULL and the default of the live column */
-	expect_shadow(MY, &m, 0, E, FWD, &acc_my, 3,
+	expect_shadow(MY, &m, 0, E, FWD, &acc_my, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_accounts_ix`",
 		      0, NOJOB, "CREATE TABLE `_gw_accounts_new` LIKE `accounts`",
 		      MB, NOJOB, "ALTER TABLE `_gw_accounts_new` MODIFY COLUMN `balance` "
 				 "numeric(12,2) NOT NULL DEFAULT 0",
 		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("accounts"));
-	expect_shadow(MY, &m, 0, E, FWD, NULL, 3,
+	expect_shadow(MY, &m, 0, E, FWD, NULL, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_accounts_ix`",
 		      0, NOJOB, "CREATE TABLE `_gw_accounts_new` LIKE `accounts`",
 		      MB, NOJOB, "ALTER TABLE `_gw_accounts_new` MODIFY COLUMN `balance` "
 				 "numeric(12,2) " MODIFY_OFFLINE,
@@ -2336,7 +2343,8 @@ static void test_shadow_strategy_option(void **state)
 		 &m);
 	assert_true(gw_shadow(&m, &m.ops[0]));
 	assert_false(gw_shadow(&m, &m.ops[1]));
-	expect_shadow(PG, &m, 0, E, FWD, &acc_pg, 5,
+	expect_shadow(PG, &m, 0, E, FWD, &acc_pg, 6,
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_accounts_ix\"",
 		      0, NOJOB, "CREATE TABLE \"_gw_accounts_new\" (LIKE \"accounts\" INCLUDING ALL)",
 		      MB, NOJOB, "ALTER TABLE \"_gw_accounts_new\" ALTER COLUMN \"balance\" TYPE "
 				 "numeric(12,2)",
@@ -2345,7 +2353,8 @@ static void test_shadow_strategy_option(void **state)
 		      0, NOJOB, "ALTER TABLE \"_gw_accounts_new\" ALTER COLUMN \"balance\" DROP "
 				"NOT NULL",
 		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("accounts"));
-	expect_shadow(MY, &m, 0, E, FWD, &acc_my, 3,
+	expect_shadow(MY, &m, 0, E, FWD, &acc_my, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_accounts_ix`",
 		      0, NOJOB, "CREATE TABLE `_gw_accounts_new` LIKE `accounts`",
 		      MB, NOJOB, "ALTER TABLE `_gw_accounts_new` MODIFY COLUMN `balance` "
 				 "numeric(12,2) DEFAULT 1.5",
@@ -2417,7 +2426,8 @@ static void test_shadow_refused_options(void **state)
 		/* an empty hint: none was given */
 		expect_fail(d, &dup, 0, E, FWD, users, GW_ERR_UNSUPPORTED, ignore, "");
 	}
-	expect_shadow(PG, &triggers, 0, E, FWD, &users_pg, 3,
+	expect_shadow(PG, &triggers, 0, E, FWD, &users_pg, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_ix\"",
 		      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
 		      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
 		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
@@ -2503,16 +2513,19 @@ static void test_shadow_refused_live(void **state)
 		    "add a primary key first (a migration of its own), then retry");
 	expect_fail(PG, &m, 0, E, FWD, &nokey, GW_ERR_INPUT, no_key_msg, NULL);
 	/* godwit's own triggers are no obstacle */
-	expect_shadow(MY, &m, 0, E, FWD, &own_my, 3,
+	expect_shadow(MY, &m, 0, E, FWD, &own_my, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS `_gw_users_ix`",
 		      0, NOJOB, "CREATE TABLE `_gw_users_new` LIKE `users`",
 		      0, NOJOB, "ALTER TABLE `_gw_users_new` " REBUILD_ALTER,
 		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
 	/* PostgreSQL's swap moves foreign keys and triggers to the rebuilt table */
-	expect_shadow(PG, &m, 0, E, FWD, &fk_out_pg, 3,
+	expect_shadow(PG, &m, 0, E, FWD, &fk_out_pg, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_ix\"",
 		      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
 		      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
 		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));
-	expect_shadow(PG, &m, 0, E, FWD, &trg_pg, 3,
+	expect_shadow(PG, &m, 0, E, FWD, &trg_pg, 4,
+		      0, NOJOB, "DROP TABLE IF EXISTS \"_gw_users_ix\"",
 		      0, NOJOB, "CREATE TABLE \"_gw_users_new\" (LIKE \"users\" INCLUDING ALL)",
 		      0, NOJOB, "ALTER TABLE \"_gw_users_new\" " REBUILD_ALTER,
 		      MB, GW_JOB_CAPTURE, CAPTURE_NOTE("users"));

@@ -607,7 +607,7 @@ static bool orders_key_int[] = {true, true};
 static struct gw_shadow_map orders_map(char *schema, char *from, char *to)
 {
 	struct gw_shadow_map m = {schema, from, to, 4, orders_cols, orders_types,
-				  {2, orders_key, orders_key_int, S("PRIMARY")}, S("PRIMARY"), false};
+				  {2, orders_key, orders_key_int, S("PRIMARY")}, S("PRIMARY"), false, true};
 
 	return m;
 }
