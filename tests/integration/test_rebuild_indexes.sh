@@ -162,4 +162,19 @@ rows >"$T/rows.again"
 if cmp -s "$T/rows.after" "$T/rows.again"; then pass; else fail "rows of items changed by the second rebuild"; fi
 gw 0 cleanup 0002_ix
 expect_eq "no godwit objects after the second cleanup" "$(leftovers)" ""
+
+# --- 6. MariaDB/MySQL: a key that leads with the AUTO_INCREMENT column stays ---
+if [ "$ENGINE" = mysql ]; then
+	q "CREATE TABLE seqs (tenant INT NOT NULL, id BIGINT NOT NULL AUTO_INCREMENT, v INT,
+	   PRIMARY KEY (tenant, id), KEY seqs_id (id), KEY seqs_v (v));
+	   INSERT INTO seqs (tenant, v) SELECT seq % 7, seq FROM seq_1_to_500"
+	SEQ_BASE=$(ixdefs seqs)
+	rebuild_migration 0003_ix 0002_ix seqs "MODIFY v BIGINT" "MODIFY v INT"
+	gw 0 up 0003_ix:expand
+	expect_eq "seqs' recorded indexes" "$(rawq "SELECT name FROM _gw_seqs_ix")" seqs_v
+	gw 0 up
+	expect_eq "seqs' indexes after the rebuild" "$(ixdefs seqs)" "$SEQ_BASE"
+	gw 0 cleanup 0003_ix
+	expect_eq "no godwit objects after seqs' cleanup" "$(leftovers)" ""
+fi
 it_done
