@@ -183,13 +183,6 @@ int gw_walk_commit(struct gw_walk *w, const char *first, const char *sql, int np
 	return rc;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 static int walk_loop(struct gw_walk *w, const struct gw_fill_hooks *h, struct gw_error *err)
 {
 	struct gw_keyval end = {0, NULL};
@@ -234,7 +227,7 @@ static int walk_loop(struct gw_walk *w, const struct gw_fill_hooks *h, struct gw
 					size, e.msg, retries, MAX_RETRIES);
 				w->p.retries++;
 				w->chunker.size = size / 2 > w->chunker.min ? size / 2 : w->chunker.min;
-				sleep_ms(100L << (retries < 5 ? retries : 5));
+				gw_sleep_ms(100L << (retries < 5 ? retries : 5));
 				continue;
 			}
 			*err = e;

@@ -250,13 +250,6 @@ out:
 	return rc;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 /* Run sql, waiting for locks a few times. */
 static int with_retries(struct gw_conn *c, const struct ixset *s, const char *sql,
 			struct gw_error *err)
@@ -269,7 +262,7 @@ static int with_retries(struct gw_conn *c, const struct ixset *s, const char *sq
 		gw_warn(s->shadow, "building its indexes: lock wait timed out, retrying (%d of %d)",
 			attempt, BUILD_ATTEMPTS - 1);
 		gw_error_clear(err);
-		sleep_ms(500L << attempt);
+		gw_sleep_ms(500L << attempt);
 	}
 }
 

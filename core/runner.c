@@ -119,13 +119,6 @@ int gw_steps_from_json(const char *text, struct gw_steps *s, struct gw_error *er
 	return rc;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 static bool is_pg(const struct gw_ctx *ctx)
 {
 	return gw_conn_dialect(ctx->conn)->id == GW_DIALECT_POSTGRES;
@@ -341,7 +334,7 @@ static int obey(struct phase_run *pr, struct gw_error *err)
 		if (rc < 0)
 			return rc;
 		for (int i = 0; i < 10 && !stop_signal; i++)
-			sleep_ms(100);
+			gw_sleep_ms(100);
 	}
 	if (paused) {
 		gw_info(pr->label, "resumed");
@@ -474,7 +467,7 @@ static int throttle(struct phase_run *pr, struct gw_fill_progress *p, struct gw_
 		/* the stream is never throttled: apply it while the copy waits */
 		if (rc == 0)
 			rc = capture_sync(pr, err);
-		sleep_ms((long)(pr->ts.wait_ms < 250 ? pr->ts.wait_ms + 1 : 250));
+		gw_sleep_ms((long)(pr->ts.wait_ms < 250 ? pr->ts.wait_ms + 1 : 250));
 	}
 	if (rc == 0 && since >= 0 && gw_now_ms() - since >= 1000)
 		gw_info(pr->label, "going on after waiting %.1f s", (gw_now_ms() - since) / 1000.0);
@@ -742,7 +735,7 @@ static int run_unit(struct phase_run *pr, const struct gw_steps *s, size_t k, si
 		}
 		gw_warn(pr->label, "lock wait timed out, retrying (%d of %d)", attempt + 1,
 			LOCK_RETRIES - 1);
-		sleep_ms(500L << attempt);
+		gw_sleep_ms(500L << attempt);
 	}
 }
 

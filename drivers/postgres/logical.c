@@ -352,7 +352,7 @@ static int stream_mark(struct gw_stream *s, long long seq, struct gw_error *err)
 static int stream_settle(struct gw_stream *s, struct gw_error *err)
 {
 	double t0 = gw_now_ms();
-	long wait_us = 100;
+	long wait_ms = 1;
 
 	while (s->nunsettled) {
 		struct gw_result *r = NULL;
@@ -383,8 +383,8 @@ static int stream_settle(struct gw_stream *s, struct gw_error *err)
 			return rc;
 		}
 		if (kept)
-			nanosleep(&(struct timespec){0, wait_us * 1000L}, NULL);
-		wait_us = wait_us < 100000 ? 2 * wait_us : wait_us;
+			gw_sleep_ms(wait_ms);
+		wait_ms = wait_ms < 100 ? 2 * wait_ms : wait_ms;
 	}
 	return 0;
 }

@@ -82,6 +82,8 @@ char *gw_asprintf(const char *fmt, ...) GW_PRINTF(1, 2);
 /* Monotonic clock in milliseconds, for durations; wall clock in microseconds since the epoch. */
 double gw_now_ms(void);
 long long gw_epoch_us(void);
+/* Sleep ms milliseconds (a signal may end it early). */
+void gw_sleep_ms(long ms);
 /*
  * Wall clock in epoch seconds, for schedules. Tests can move it: when the
  * environment variable GODWIT_FAKE_NOW holds a UTC time, ISO 8601
