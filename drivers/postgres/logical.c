@@ -517,9 +517,16 @@ out:
 	return rc;
 }
 
+/*
+ * Drop the slot and the publication. The publication loses its table
+ * first: a write that looks up the table's publications while the
+ * publication itself is dropped can fail ("cache lookup failed for
+ * publication"), and the application's writes go on meanwhile.
+ */
 static int stream_teardown(struct gw_conn *c, const char *table, struct gw_error *err)
 {
 	char *pub = pub_name(c, table), *sql = gw_asprintf("DROP PUBLICATION IF EXISTS %s", pub);
+	struct gw_result *r = NULL;
 	char slot[64];
 	int rc;
 
@@ -529,6 +536,14 @@ static int stream_teardown(struct gw_conn *c, const char *table, struct gw_error
 		rc = gw_conn_query(c, "SELECT pg_drop_replication_slot(slot_name) "
 				      "FROM pg_replication_slots WHERE slot_name = $1",
 				   1, (const char *const[]){slot}, NULL, err);
+	if (rc == 0)
+		rc = gw_conn_query(c, "SELECT format('ALTER PUBLICATION %I DROP TABLE %I.%I', "
+				      "pubname, schemaname, tablename) FROM pg_publication_tables "
+				      "WHERE pubname = $1",
+				   1, (const char *const[]){pub}, &r, err);
+	for (int i = 0; rc == 0 && i < r->nrows; i++)
+		rc = gw_conn_exec(c, gw_result_get(r, i, 0), err);
+	gw_result_free(r);
 	if (rc == 0)
 		rc = gw_conn_exec(c, sql, err);
 	free(sql);
