@@ -71,14 +71,6 @@ struct gw_capture {
 	double lag_ms;
 };
 
-static char *quoted(const struct gw_dialect *d, const char *name)
-{
-	struct gw_buf b = GW_BUF_INIT;
-
-	d->ident(&b, name);
-	return gw_buf_detach(&b);
-}
-
 static void entry_release(struct entry *e, size_t ncols)
 {
 	if (e->vals)
@@ -606,7 +598,7 @@ const struct gw_stream_ops *gw_stream_ops_of(const struct gw_conn *c)
 static char *rpl_name(const struct gw_dialect *d, const char *table)
 {
 	char *name = gw_shadow_name(table, "rpl");
-	char *q = quoted(d, name);
+	char *q = gw_sql_quoted(d, name);
 
 	free(name);
 	return q;
@@ -703,7 +695,7 @@ int gw_capture_sweep(struct gw_conn *c, struct gw_error *err)
 
 		if (strncmp(name, "_gw_", 4) != 0 || len < 8 || strcmp(name + len - 4, "_rpl") != 0)
 			continue;
-		q = quoted(gw_conn_dialect(c), name);
+		q = gw_sql_quoted(gw_conn_dialect(c), name);
 		sql = gw_asprintf("SELECT v FROM %s WHERE id = 1", q);
 		rc = gw_conn_query(c, sql, 0, NULL, &v, err);
 		free(q);
@@ -775,7 +767,7 @@ static int stage_create(struct gw_capture *cap, const char *table, struct gw_err
 	struct gw_buf b = GW_BUF_INIT;
 	int rc;
 
-	cap->qstage = quoted(cap->d, name);
+	cap->qstage = gw_sql_quoted(cap->d, name);
 	gw_buf_printf(&b, "DROP TEMPORARY TABLE IF EXISTS %s", cap->qstage);
 	rc = gw_conn_exec(cap->c, b.data, err);
 	gw_buf_reset(&b);
@@ -803,8 +795,8 @@ int gw_capture_open(const char *url, struct gw_conn *c, const char *table,
 	cap->next_pending_id = RPL_PENDING;
 	cap->nslots = 4 * 2 * BATCH_MAX;
 	cap->slots = gw_calloc(cap->nslots, sizeof(*cap->slots));
-	cap->qsrc = quoted(cap->d, table);
-	cap->qshadow = quoted(cap->d, shadow);
+	cap->qsrc = gw_sql_quoted(cap->d, table);
+	cap->qshadow = gw_sql_quoted(cap->d, shadow);
 	cap->qrpl = rpl_name(cap->d, table);
 	rc = gw_conn_describe(c, table, &cap->src, err);
 	if (rc == 0)

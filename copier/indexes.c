@@ -37,27 +37,19 @@ struct ixset {
 	size_t n;
 };
 
-static char *quoted(const struct gw_dialect *d, const char *name)
-{
-	struct gw_buf b = GW_BUF_INIT;
-
-	d->ident(&b, name);
-	return gw_buf_detach(&b);
-}
-
 static void ixset_init(struct ixset *s, struct gw_conn *c, const char *table)
 {
 	memset(s, 0, sizeof(*s));
 	s->d = gw_conn_dialect(c);
 	s->pg = s->d->id == GW_DIALECT_POSTGRES;
 	s->shadow = gw_shadow_name(table, "new");
-	s->qshadow = quoted(s->d, s->shadow);
+	s->qshadow = gw_sql_quoted(s->d, s->shadow);
 	if (s->pg) {
-		s->qschema = quoted(s->d, c->schema);
+		s->qschema = gw_sql_quoted(s->d, c->schema);
 		s->regclass = gw_asprintf("%s.%s", s->qschema, s->qshadow);
 	}
 	s->record = gw_shadow_name(table, "ix");
-	s->qrecord = quoted(s->d, s->record);
+	s->qrecord = gw_sql_quoted(s->d, s->record);
 }
 
 static void ixset_release(struct ixset *s)
@@ -194,7 +186,7 @@ static int present(struct gw_conn *c, const struct ixset *s, const char *name, b
 
 static char *drop_sql(const struct ixset *s, const char *name, bool online)
 {
-	char *q = quoted(s->d, name);
+	char *q = gw_sql_quoted(s->d, name);
 	char *sql = s->pg ? gw_asprintf("DROP INDEX %sIF EXISTS %s.%s", online ? "CONCURRENTLY " : "",
 					s->qschema, q)
 			  : gw_asprintf("ALTER TABLE %s DROP INDEX %s", s->qshadow, q);

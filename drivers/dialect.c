@@ -34,6 +34,14 @@ void gw_sql_ident(struct gw_buf *b, const struct gw_dialect *d, const char *name
 	d->ident(b, name);
 }
 
+char *gw_sql_quoted(const struct gw_dialect *d, const char *name)
+{
+	struct gw_buf b = GW_BUF_INIT;
+
+	d->ident(&b, name);
+	return gw_buf_detach(&b);
+}
+
 void gw_sql_ident_list(struct gw_buf *b, const struct gw_dialect *d, size_t n,
 		       char *const *names)
 {

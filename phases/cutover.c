@@ -29,14 +29,6 @@
 
 #define VALIDATE_MARK "godwit: validate"
 
-static char *quoted(const struct gw_dialect *d, const char *name)
-{
-	struct gw_buf b = GW_BUF_INIT;
-
-	d->ident(&b, name);
-	return gw_buf_detach(&b);
-}
-
 static void add(struct gw_steps *out, unsigned flags, const char *fmt, ...) GW_PRINTF(3, 4);
 
 static void add(struct gw_steps *out, unsigned flags, const char *fmt, ...)
@@ -133,9 +125,9 @@ static int swap_init(struct gw_conn *c, const char *t, bool back, struct swap *s
 	sw->back = back;
 	sw->other = gw_shadow_name(t, back ? "old" : "new");
 	sw->aside = gw_shadow_name(t, back ? "new" : "old");
-	sw->qt = quoted(d, t);
-	sw->qo = quoted(d, sw->other);
-	sw->qa = quoted(d, sw->aside);
+	sw->qt = gw_sql_quoted(d, t);
+	sw->qo = gw_sql_quoted(d, sw->other);
+	sw->qa = gw_sql_quoted(d, sw->aside);
 	rc = gw_table_exists(c, sw->other, &has_other, err);
 	if (rc == 0)
 		rc = gw_table_exists(c, sw->aside, &has_aside, err);
@@ -205,9 +197,9 @@ static int pg_index_names(struct gw_conn *c, const char *qa, const char *qb,
 				continue;
 			used[j] = true;
 			tmp = gw_shadow_name(an, "swap");
-			q1 = quoted(d, an);
-			q2 = quoted(d, bn);
-			q3 = quoted(d, tmp);
+			q1 = gw_sql_quoted(d, an);
+			q2 = gw_sql_quoted(d, bn);
+			q3 = gw_sql_quoted(d, tmp);
 			add(out, 0, "ALTER INDEX %s RENAME TO %s", q1, q3);
 			add(out, 0, "ALTER INDEX %s RENAME TO %s", q2, q1);
 			add(out, 0, "ALTER INDEX %s RENAME TO %s", q3, q2);
@@ -387,7 +379,7 @@ out:
 static int pg_validate(struct gw_conn *c, const char *t, struct gw_steps *out,
 		       struct gw_error *err)
 {
-	char *qt = quoted(gw_conn_dialect(c), t);
+	char *qt = gw_sql_quoted(gw_conn_dialect(c), t);
 	struct gw_result *r = NULL;
 	int rc = catalog(c,
 			 "SELECT conrelid::regclass::text, quote_ident(conname) FROM pg_constraint "

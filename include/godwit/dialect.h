@@ -61,8 +61,9 @@ extern const struct gw_dialect gw_dialect_mysql, gw_dialect_postgres;
 /* Borrowed dialect by name: "mysql"/"mariadb" or "postgres"/"postgresql"; NULL if unknown. */
 const struct gw_dialect *gw_dialect_find(const char *name);
 
-/* Shorthands: append name quoted; append "a, b, c" quoted. */
+/* Shorthands: append name quoted; name quoted, allocated; append "a, b, c" quoted. */
 void gw_sql_ident(struct gw_buf *b, const struct gw_dialect *d, const char *name);
+char *gw_sql_quoted(const struct gw_dialect *d, const char *name);
 void gw_sql_ident_list(struct gw_buf *b, const struct gw_dialect *d, size_t n,
 		       char *const *names);
 
